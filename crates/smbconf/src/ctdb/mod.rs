@@ -1,0 +1,1 @@
+//! CTDB configuration files (placeholder, being written).

@@ -1,0 +1,565 @@
+//! The effective configuration: what Samba's loader builds from documents.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use crate::diag::{Diagnostic, Severity, Span};
+use crate::document::{is_global_name, Document, LineKind};
+use crate::params::{self, ParamType, Scope, Value};
+
+/// Reads included files. Samba resolves relative paths against the process
+/// working directory and silently skips files it cannot read.
+pub trait Loader {
+    /// The text of `path`, or `None` when it cannot be read (not an error
+    /// for Samba).
+    fn load(&self, path: &str) -> Option<String>;
+}
+
+/// A loader for which every include is missing.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NoIncludes;
+
+impl Loader for NoIncludes {
+    fn load(&self, _path: &str) -> Option<String> {
+        None
+    }
+}
+
+/// Samba's include depth limit.
+const MAX_INCLUDE_DEPTH: usize = 100;
+
+/// One share (service) of the effective configuration.
+#[derive(Debug, Clone)]
+pub struct Service {
+    name: String,
+    set: Vec<(u16, Value)>,
+    base: Arc<HashMap<u16, Value>>,
+    parametric: Vec<(String, String)>,
+}
+
+impl Service {
+    /// The share name with its first-seen spelling.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn set_value(&mut self, idx: u16, v: Value) {
+        match self.set.iter_mut().find(|(i, _)| *i == idx) {
+            Some(slot) => slot.1 = v,
+            None => self.set.push((idx, v)),
+        }
+    }
+
+    fn value(&self, idx: u16) -> Value {
+        if let Some((_, v)) = self.set.iter().find(|(i, _)| *i == idx) {
+            return v.clone();
+        }
+        if let Some(v) = self.base.get(&idx) {
+            return v.clone();
+        }
+        compiled_default(idx as usize)
+    }
+
+    /// Effective value of a parameter (any spelling), printed as testparm
+    /// prints it. `None` for unknown names and global-only parameters;
+    /// parametric options give their value when set.
+    pub fn get(&self, name: &str) -> Option<String> {
+        if name.contains(':') {
+            return get_parametric(&self.parametric, name);
+        }
+        let r = params::lookup(name)?;
+        if r.def().scope != Scope::Share {
+            return None;
+        }
+        let mut v = self.value(r.index as u16);
+        if r.inverted {
+            if let Value::Bool(b) = v {
+                v = Value::Bool(!b);
+            }
+        }
+        Some(v.print())
+    }
+}
+
+fn get_parametric(list: &[(String, String)], name: &str) -> Option<String> {
+    list.iter()
+        .find(|(k, _)| params::strwieq(k, name))
+        .map(|(_, v)| v.clone())
+}
+
+fn compiled_default(idx: usize) -> Value {
+    static CELL: std::sync::OnceLock<Vec<Value>> = std::sync::OnceLock::new();
+    CELL.get_or_init(|| params::all().iter().map(|d| d.default_value()).collect())[idx].clone()
+}
+
+/// Options of the canonical (testparm) rendering.
+#[derive(Debug, Clone, Default)]
+pub struct CanonicalOptions {
+    /// Host name of the machine testparm would run on: the default of
+    /// `netbios name` is derived from it. `None` prints any set NetBIOS name.
+    pub hostname: Option<String>,
+}
+
+/// The effective configuration Samba builds from an smb.conf.
+#[derive(Debug, Clone)]
+pub struct Config {
+    globals: HashMap<u16, Value>,
+    global_parametric: Vec<(String, String)>,
+    share_defaults: Arc<HashMap<u16, Value>>,
+    services: Vec<Service>,
+    by_name: HashMap<String, usize>,
+    diagnostics: Vec<Diagnostic>,
+    failed: bool,
+}
+
+#[derive(Clone, Copy)]
+enum Current {
+    Global,
+    Service(usize),
+    /// After a section Samba refused (empty name): parameters go nowhere.
+    Nowhere,
+}
+
+impl Config {
+    fn empty() -> Config {
+        Config {
+            globals: HashMap::new(),
+            global_parametric: vec![("idmap config * : backend".into(), "tdb".into())],
+            share_defaults: Arc::new(HashMap::new()),
+            services: Vec::new(),
+            by_name: HashMap::new(),
+            diagnostics: Vec::new(),
+            failed: false,
+        }
+    }
+
+    /// The effective configuration of a document without includes.
+    pub fn from_document(doc: &Document) -> Config {
+        let text = doc.to_string();
+        Config::load(&text, None, &NoIncludes)
+    }
+
+    /// Parse `text` and build the effective configuration, reading includes
+    /// through `loader`. `file` names the text in diagnostics of included
+    /// files.
+    pub fn load(text: &str, file: Option<&str>, loader: &dyn Loader) -> Config {
+        let mut cfg = Config::empty();
+        let mut cur = Current::Global;
+        cfg.process(text, file, loader, 0, &mut cur);
+        cfg.finish_service(cur, text, file);
+        cfg.finalize();
+        cfg
+    }
+
+    fn diag(&mut self, sev: Severity, msg: String, span: Span, file: Option<&str>) {
+        if sev == Severity::Error {
+            self.failed = true;
+        }
+        let mut d = Diagnostic::new(sev, msg, span);
+        d.file = file.map(str::to_string);
+        self.diagnostics.push(d);
+    }
+
+    fn process(
+        &mut self,
+        text: &str,
+        file: Option<&str>,
+        loader: &dyn Loader,
+        depth: usize,
+        cur: &mut Current,
+    ) {
+        let (doc, diags) = Document::parse(text);
+        for mut d in diags {
+            if d.is_error() {
+                self.failed = true;
+            }
+            d.file = file.map(str::to_string);
+            self.diagnostics.push(d);
+        }
+        let mut offset = 0;
+        for line in doc.lines() {
+            let here = offset;
+            offset += line.raw().len();
+            let at = |r: std::ops::Range<usize>| Span::locate(text, here + r.start, here + r.end);
+            match line.kind() {
+                LineKind::Section { name } => {
+                    self.finish_service(*cur, text, file);
+                    *cur = self.open_section(name);
+                    if name.is_empty() {
+                        self.diag(
+                            Severity::Error,
+                            "section has an empty name".into(),
+                            at(0..2),
+                            file,
+                        );
+                    }
+                }
+                LineKind::Param { name, value } => {
+                    let span_v = at(line.value_range());
+                    let span_n = at(line.name_range());
+                    if params::normalize(name) == "include" {
+                        if depth + 1 > MAX_INCLUDE_DEPTH {
+                            self.diag(
+                                Severity::Error,
+                                format!("include depth limit of {MAX_INCLUDE_DEPTH} exceeded"),
+                                span_v,
+                                file,
+                            );
+                            continue;
+                        }
+                        self.set_param(*cur, name, value, span_n, span_v, file);
+                        if let Some(inc) = loader.load(value) {
+                            self.process(&inc, Some(value), loader, depth + 1, cur);
+                        }
+                        continue;
+                    }
+                    self.set_param(*cur, name, value, span_n, span_v, file);
+                }
+                _ => {}
+            }
+            if self.failed && matches!(line.kind(), LineKind::UnclosedSection | LineKind::EmptyName)
+            {
+                // Samba stops at the first lexer error.
+                return;
+            }
+        }
+    }
+
+    fn open_section(&mut self, name: &str) -> Current {
+        if is_global_name(name) {
+            return Current::Global;
+        }
+        if name.is_empty() {
+            return Current::Nowhere;
+        }
+        let key = name.to_lowercase();
+        if let Some(&i) = self.by_name.get(&key) {
+            // Re-opening a share drops its earlier parametric options.
+            self.services[i].parametric.clear();
+            return Current::Service(i);
+        }
+        self.services.push(Service {
+            name: name.to_string(),
+            set: Vec::new(),
+            base: Arc::clone(&self.share_defaults),
+            parametric: Vec::new(),
+        });
+        let i = self.services.len() - 1;
+        self.by_name.insert(key, i);
+        Current::Service(i)
+    }
+
+    /// Samba's `service_ok` fix-ups, applied when a share section ends.
+    fn finish_service(&mut self, cur: Current, _text: &str, _file: Option<&str>) {
+        let Current::Service(i) = cur else { return };
+        let (Some(path), Some(printable), Some(browseable), Some(available), Some(msdfs)) = (
+            params::lookup("path"),
+            params::lookup("printable"),
+            params::lookup("browseable"),
+            params::lookup("available"),
+            params::lookup("msdfs proxy"),
+        ) else {
+            return;
+        };
+        let svc = &mut self.services[i];
+        let lname = svc.name.to_ascii_lowercase();
+        if lname == "printers" {
+            svc.set_value(printable.index as u16, Value::Bool(true));
+            svc.set_value(browseable.index as u16, Value::Bool(false));
+        }
+        let empty = |v: Value| matches!(v, Value::Str(ref s) if s.is_empty());
+        if empty(svc.value(path.index as u16))
+            && lname != "homes"
+            && empty(svc.value(msdfs.index as u16))
+        {
+            svc.set_value(available.index as u16, Value::Bool(false));
+        }
+    }
+
+    fn finalize(&mut self) {}
+
+    fn set_param(
+        &mut self,
+        cur: Current,
+        name: &str,
+        value: &str,
+        span_n: Span,
+        span_v: Span,
+        file: Option<&str>,
+    ) {
+        let list = match cur {
+            Current::Nowhere => return,
+            Current::Global => &mut self.global_parametric,
+            Current::Service(i) => &mut self.services[i].parametric,
+        };
+        if name.contains(':') {
+            let key = name.trim_start().to_lowercase();
+            match list.iter_mut().find(|(k, _)| params::strwieq(k, &key)) {
+                Some(slot) => slot.1 = value.to_string(),
+                None => list.push((key, value.to_string())),
+            }
+            return;
+        }
+        let Some(r) = params::lookup(name) else {
+            let hint = params::suggest(name)
+                .map(|s| format!("; did you mean `{s}`?"))
+                .unwrap_or_default();
+            self.diag(
+                Severity::Warning,
+                format!("unknown parameter `{name}` is ignored{hint}"),
+                span_n,
+                file,
+            );
+            return;
+        };
+        let def = r.def();
+        if def.deprecated {
+            self.diag(
+                Severity::Warning,
+                format!("parameter `{}` is deprecated", def.label),
+                span_n,
+                file,
+            );
+        }
+        let idx = r.index as u16;
+        if def.scope == Scope::Global {
+            if let Current::Service(i) = cur {
+                let svc = self.services[i].name.clone();
+                self.diag(
+                    Severity::Warning,
+                    format!(
+                        "global parameter `{}` in share [{svc}] is ignored; move it to [global]",
+                        def.label
+                    ),
+                    span_n,
+                    file,
+                );
+                return;
+            }
+        }
+        if def.label == "copy" {
+            if let Current::Service(i) = cur {
+                self.copy_service(i, value, span_v, file);
+            }
+        }
+        let current = match cur {
+            Current::Global if def.scope == Scope::Global => self
+                .globals
+                .get(&idx)
+                .cloned()
+                .unwrap_or_else(|| compiled_default(idx as usize)),
+            Current::Global => self
+                .share_defaults
+                .get(&idx)
+                .cloned()
+                .unwrap_or_else(|| compiled_default(idx as usize)),
+            Current::Service(i) => self.services[i].value(idx),
+            Current::Nowhere => return,
+        };
+        let parsed = def.parse(value, Some(&current));
+        let mut v = match parsed {
+            Ok(v) => v,
+            Err(e) => {
+                self.diag(
+                    Severity::Error,
+                    format!("`{}`: {e}", def.label),
+                    span_v,
+                    file,
+                );
+                return;
+            }
+        };
+        if r.inverted {
+            if let Value::Bool(b) = v {
+                v = Value::Bool(!b);
+            }
+        }
+        if def.label == "realm" {
+            if let Value::Str(s) = &v {
+                v = Value::Str(s.to_uppercase());
+            }
+        }
+        let _ = ParamType::Bool;
+        match cur {
+            Current::Global if def.scope == Scope::Global => {
+                self.globals.insert(idx, v);
+            }
+            Current::Global => {
+                Arc::make_mut(&mut self.share_defaults).insert(idx, v);
+            }
+            Current::Service(i) => self.services[i].set_value(idx, v),
+            Current::Nowhere => {}
+        }
+    }
+
+    fn copy_service(&mut self, dest: usize, source: &str, span: Span, file: Option<&str>) {
+        let Some(&src) = self.by_name.get(&source.to_lowercase()) else {
+            self.diag(
+                Severity::Error,
+                format!("cannot copy from unknown share [{source}]; define it above this share"),
+                span,
+                file,
+            );
+            return;
+        };
+        if src == dest {
+            return;
+        }
+        // Samba copies every parameter the destination has not set itself.
+        let from = self.services[src].clone();
+        let to = &mut self.services[dest];
+        let mine: Vec<u16> = to.set.iter().map(|(i, _)| *i).collect();
+        let mut idxs: Vec<u16> = from.set.iter().map(|(i, _)| *i).collect();
+        idxs.extend(from.base.keys().copied());
+        idxs.extend(to.base.keys().copied());
+        idxs.sort_unstable();
+        idxs.dedup();
+        for i in idxs {
+            if !mine.contains(&i) {
+                to.set_value(i, from.value(i));
+            }
+        }
+        for (k, v) in from.parametric {
+            match to
+                .parametric
+                .iter_mut()
+                .find(|(k2, _)| params::strwieq(k2, &k))
+            {
+                Some(slot) => slot.1 = v,
+                None => to.parametric.push((k, v)),
+            }
+        }
+    }
+
+    /// Everything found while loading: errors (Samba would refuse the file)
+    /// and warnings.
+    pub fn diagnostics(&self) -> &[Diagnostic] {
+        &self.diagnostics
+    }
+
+    /// Would Samba refuse to load this configuration?
+    pub fn has_errors(&self) -> bool {
+        self.failed
+    }
+
+    /// The shares, in order of first appearance.
+    pub fn services(&self) -> &[Service] {
+        &self.services
+    }
+
+    /// A share by name (case-insensitive).
+    pub fn service(&self, name: &str) -> Option<&Service> {
+        self.by_name
+            .get(&name.to_lowercase())
+            .map(|&i| &self.services[i])
+    }
+
+    /// Effective value of a global or share-default parameter, printed as
+    /// testparm prints it.
+    pub fn global(&self, name: &str) -> Option<String> {
+        if name.contains(':') {
+            return get_parametric(&self.global_parametric, name);
+        }
+        let r = params::lookup(name)?;
+        let idx = r.index as u16;
+        let src = if r.def().scope == Scope::Global {
+            &self.globals
+        } else {
+            &*self.share_defaults
+        };
+        let mut v = src
+            .get(&idx)
+            .cloned()
+            .unwrap_or_else(|| compiled_default(idx as usize));
+        if r.inverted {
+            if let Value::Bool(b) = v {
+                v = Value::Bool(!b);
+            }
+        }
+        Some(v.print())
+    }
+
+    /// The text `testparm -s` prints (its standard output) for this
+    /// configuration, with default options.
+    pub fn canonical(&self) -> String {
+        self.canonical_with(&CanonicalOptions::default())
+    }
+
+    /// The text `testparm -s` prints, for a machine with the given options.
+    pub fn canonical_with(&self, opts: &CanonicalOptions) -> String {
+        let all = params::all();
+        let mut out = String::with_capacity(64 + self.services.len() * 64);
+        out.push_str("# Global parameters\n[global]\n");
+        let netbios_default = opts.hostname.as_ref().map(|h| {
+            let first = h.split('.').next().unwrap_or_default().to_uppercase();
+            first.chars().take(15).collect::<String>()
+        });
+        for (i, def) in all.iter().enumerate() {
+            if def.scope != Scope::Global {
+                continue;
+            }
+            let Some(v) = self.globals.get(&(i as u16)) else {
+                continue;
+            };
+            let is_default = if def.label == "netbios name" {
+                matches!((v, &netbios_default), (Value::Str(s), Some(d)) if s.eq_ignore_ascii_case(d))
+            } else {
+                v.same_as(&compiled_default(i))
+            };
+            if !is_default {
+                push_param(&mut out, def.label, &v.print());
+            }
+        }
+        for (k, v) in self.global_parametric.iter().rev() {
+            push_param(&mut out, k, v);
+        }
+        for (i, def) in all.iter().enumerate() {
+            if def.scope != Scope::Share {
+                continue;
+            }
+            let Some(v) = self.share_defaults.get(&(i as u16)) else {
+                continue;
+            };
+            if !v.same_as(&compiled_default(i)) {
+                push_param(&mut out, def.label, &v.print());
+            }
+        }
+        for svc in &self.services {
+            out.push_str("\n\n[");
+            out.push_str(&svc.name);
+            out.push_str("]\n");
+            let mut set: Vec<&(u16, Value)> = svc.set.iter().collect();
+            let mut idxs: Vec<u16> = set.iter().map(|(i, _)| *i).collect();
+            for &k in svc.base.keys() {
+                if !idxs.contains(&k) {
+                    idxs.push(k);
+                }
+            }
+            idxs.sort_unstable();
+            set.clear();
+            for idx in idxs {
+                let v = svc.value(idx);
+                let global = self
+                    .share_defaults
+                    .get(&idx)
+                    .cloned()
+                    .unwrap_or_else(|| compiled_default(idx as usize));
+                if !v.same_as(&global) {
+                    push_param(&mut out, all[idx as usize].label, &v.print());
+                }
+            }
+            for (k, v) in svc.parametric.iter().rev() {
+                push_param(&mut out, k, v);
+            }
+        }
+        out
+    }
+}
+
+fn push_param(out: &mut String, label: &str, value: &str) {
+    out.push('\t');
+    out.push_str(label);
+    out.push_str(" = ");
+    out.push_str(value);
+    out.push('\n');
+}

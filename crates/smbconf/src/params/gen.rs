@@ -1,0 +1,238 @@
+//! Generator of the parameter table from the installed Samba.
+//!
+//! Pure: it reads the texts Samba's tools print and asks a caller-supplied
+//! `probe` for the spelling testparm prints for each enum value. The caller
+//! (`cargo xtask gen-params`, or the drift test) runs the tools.
+
+use std::collections::HashMap;
+use std::fmt::Write as _;
+
+/// The generator could not understand testparm's output.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum GenError {
+    /// A line of `testparm --show-all-parameters` had an unexpected shape.
+    #[error("unexpected line {line} of testparm --show-all-parameters: {text:?}")]
+    ShowAll {
+        /// 1-based line number.
+        line: usize,
+        /// The line.
+        text: String,
+    },
+    /// A synonym points at a parameter that does not exist.
+    #[error("synonym {synonym:?} points at unknown parameter {target:?}")]
+    DanglingSynonym {
+        /// The synonym.
+        synonym: String,
+        /// Its target.
+        target: String,
+    },
+    /// A parameter has no default in `testparm -sv`.
+    #[error("parameter {0:?} is missing from testparm -sv output")]
+    NoDefault(String),
+}
+
+/// Which section a probe sets the parameter in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProbeSection {
+    /// `[global]`.
+    Global,
+    /// A share.
+    Share,
+}
+
+struct Entry {
+    label: String,
+    ty: &'static str,
+    scope: &'static str,
+    enum_names: Vec<String>,
+    deprecated: bool,
+    synonym_of: Option<(String, bool)>,
+}
+
+fn type_name(t: &str) -> Option<&'static str> {
+    Some(match t {
+        "P_BOOL" | "P_BOOLREV" => "Bool",
+        "P_INTEGER" => "Integer",
+        "P_BYTES" => "Bytes",
+        "P_OCTAL" => "Octal",
+        "P_ENUM" => "Enum",
+        "P_STRING" => "String",
+        "P_USTRING" => "UString",
+        "P_CHAR" => "Char",
+        "P_CMDLIST" => "CmdList",
+        "P_LIST" => "List",
+        _ => return None,
+    })
+}
+
+/// Generate `table.rs` source.
+///
+/// * `version`: what `testparm --version` printed;
+/// * `show_all`: stdout of `testparm --show-all-parameters`;
+/// * `defaults`: stdout of `testparm -s -v` on an empty file;
+/// * `probe(section, label, value)`: the value testparm prints after
+///   `label = value` is set in that section, or `None` if it refuses it.
+pub fn generate_table(
+    version: &str,
+    show_all: &str,
+    defaults: &str,
+    probe: &mut dyn FnMut(ProbeSection, &str, &str) -> Option<String>,
+) -> Result<String, GenError> {
+    let mut entries = Vec::new();
+    let mut scope = "Global";
+    for (n, line) in show_all.lines().enumerate() {
+        let bad = || GenError::ShowAll {
+            line: n + 1,
+            text: line.to_string(),
+        };
+        match line.trim() {
+            "" => continue,
+            "[global]" => {
+                scope = "Global";
+                continue;
+            }
+            "[local]" => {
+                scope = "Share";
+                continue;
+            }
+            _ => {}
+        }
+        let (label, rest) = line.split_once('=').ok_or_else(bad)?;
+        if label.starts_with('-') {
+            continue;
+        }
+        let (ty, mut rest) = rest.split_once(',').ok_or_else(bad)?;
+        let tyname = type_name(ty).ok_or_else(bad)?;
+        let mut enum_names = Vec::new();
+        if ty == "P_ENUM" {
+            let (list, r) = rest.split_once(',').ok_or_else(bad)?;
+            enum_names = list.split('|').map(str::to_string).collect();
+            rest = r;
+        }
+        let synonym_of = if let Some(i) = rest.find("(inverse synonym of ") {
+            Some((rest[i + 20..].trim_end_matches(')').to_string(), true))
+        } else {
+            rest.find("(synonym of ")
+                .map(|i| (rest[i + 12..].trim_end_matches(')').to_string(), false))
+        };
+        entries.push(Entry {
+            label: label.to_string(),
+            ty: tyname,
+            scope,
+            enum_names,
+            deprecated: rest.contains("FLAG_DEPRECATED"),
+            synonym_of,
+        });
+    }
+
+    // Defaults and print order come from `testparm -sv`.
+    let mut order: Vec<(String, String)> = Vec::new();
+    for line in defaults.lines() {
+        let Some(body) = line.strip_prefix('\t') else {
+            continue;
+        };
+        let Some((label, value)) = body
+            .split_once(" = ")
+            .or_else(|| body.strip_suffix(" =").map(|l| (l, "")))
+        else {
+            continue;
+        };
+        if label.contains(':') {
+            continue;
+        }
+        order.push((label.to_string(), value.to_string()));
+    }
+    let by_label: HashMap<&str, &Entry> = entries.iter().map(|e| (e.label.as_str(), e)).collect();
+    let mut canon_index: HashMap<String, usize> = HashMap::new();
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "//! Generated by `cargo xtask gen-params` from Samba {version}. Do not edit.\n\n\
+         use super::ParamType::*;\nuse super::Scope::*;\n\n\
+         /// Version of the Samba the table was generated from.\n\
+         pub const SAMBA_VERSION: &str = {version:?};\n\n\
+         pub(crate) static PARAMS_RAW: &[super::RawDef] = &["
+    );
+    for (i, (label, default)) in order.iter().enumerate() {
+        let e = by_label
+            .get(label.as_str())
+            .ok_or_else(|| GenError::NoDefault(label.clone()))?;
+        canon_index.insert(label.clone(), i);
+        let section = if e.scope == "Share" {
+            ProbeSection::Share
+        } else {
+            ProbeSection::Global
+        };
+        let mut enums = String::new();
+        for name in &e.enum_names {
+            if let Some(printed) = probe(section, label, name) {
+                let _ = write!(enums, "({name:?}, {printed:?}), ");
+            }
+        }
+        // The NetBIOS name defaults to the host name: machine-dependent.
+        let default = if label == "netbios name" {
+            ""
+        } else {
+            default.as_str()
+        };
+        let _ = writeln!(
+            out,
+            "    ({label:?}, {}, {}, {default:?}, {}, &[{}]),",
+            e.ty,
+            e.scope,
+            e.deprecated,
+            enums.trim_end_matches(", ")
+        );
+    }
+    out.push_str("];\n\npub(crate) static ALIASES: &[(&str, u16, bool)] = &[\n");
+    for e in &entries {
+        let (target, inverted) = match &e.synonym_of {
+            Some((t, inv)) => (t.as_str(), *inv),
+            None => (e.label.as_str(), false),
+        };
+        let Some(&idx) = canon_index.get(target) else {
+            if e.synonym_of.is_some() {
+                return Err(GenError::DanglingSynonym {
+                    synonym: e.label.clone(),
+                    target: target.to_string(),
+                });
+            }
+            return Err(GenError::NoDefault(e.label.clone()));
+        };
+        let _ = writeln!(out, "    ({:?}, {idx}, {inverted}),", e.label);
+    }
+    out.push_str("];\n");
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn generates_from_small_sample() {
+        let show = "[local]\nread only=P_BOOL, (synonyms: writeable[i])\nwriteable=P_BOOLREV,FLAG_SYNONYM (inverse synonym of read only)\n[global]\nserver signing=P_ENUM,default|mandatory|required,FLAG_DEPRECATED\n";
+        let sv = "# Global parameters\n[global]\n\tserver signing = default\n\tidmap config * : backend = tdb\n\tread only = Yes\n";
+        let mut probe = |_: ProbeSection, _: &str, v: &str| {
+            Some(if v == "mandatory" {
+                "required".to_string()
+            } else {
+                v.to_string()
+            })
+        };
+        let src = generate_table("4.x", show, sv, &mut probe).unwrap();
+        assert!(src.contains(r#"("server signing", Enum, Global, "default", true, &[("default", "default"), ("mandatory", "required"), ("required", "required")]),"#), "{src}");
+        assert!(src.contains(r#"("read only", Bool, Share, "Yes", false, &[]),"#));
+        assert!(src.contains(r#"("writeable", 1, true),"#));
+    }
+
+    #[test]
+    fn rejects_garbage() {
+        let mut probe = |_: ProbeSection, _: &str, _: &str| None;
+        assert!(matches!(
+            generate_table("x", "nonsense", "", &mut probe),
+            Err(GenError::ShowAll { line: 1, .. })
+        ));
+    }
+}

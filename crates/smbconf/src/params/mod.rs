@@ -1,0 +1,621 @@
+//! Samba's parameter table and value semantics.
+//!
+//! The table ([`PARAMS`]) is generated from the installed Samba by
+//! [`gen::generate_table`] (`cargo xtask gen-params`) and committed; a test
+//! regenerates it and fails on drift. Only derived facts are stored (names,
+//! types, scopes, enum spellings, compiled defaults), no documentation text.
+
+pub mod gen;
+mod table;
+
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
+pub use table::SAMBA_VERSION;
+use table::{ALIASES, PARAMS_RAW};
+
+/// Value type of a parameter, as Samba's `parm_type`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ParamType {
+    /// yes/no/true/false/on/off/1/0.
+    Bool,
+    /// C `strtol(s, NULL, 0)` truncated to `int`; never an error.
+    Integer,
+    /// Decimal size with optional K/M/G/T/P unit.
+    Bytes,
+    /// Octal permission bits.
+    Octal,
+    /// One of a fixed set of names.
+    Enum,
+    /// Free text.
+    String,
+    /// Free text stored upper-cased.
+    UString,
+    /// One character.
+    Char,
+    /// Command-style list (space/comma separated, printed space separated).
+    CmdList,
+    /// List with `+item`/`-item` edits (printed comma separated).
+    List,
+}
+
+/// Where a parameter may be set.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Scope {
+    /// Only in `[global]`.
+    Global,
+    /// In a share (and in `[global]`, as the default for shares).
+    Share,
+}
+
+/// One (canonical) parameter of the installed Samba.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ParamDef {
+    /// Canonical label as testparm prints it.
+    pub label: &'static str,
+    /// Value type.
+    pub ty: ParamType,
+    /// Global-only or share-level.
+    pub scope: Scope,
+    /// Compiled default, printed as `testparm -sv` prints it.
+    pub default: &'static str,
+    /// Marked deprecated by Samba.
+    pub deprecated: bool,
+    /// Enum only: every accepted spelling with the spelling testparm prints.
+    pub enum_values: &'static [(&'static str, &'static str)],
+}
+
+pub(crate) type RawDef = (
+    &'static str,
+    ParamType,
+    Scope,
+    &'static str,
+    bool,
+    &'static [(&'static str, &'static str)],
+);
+
+/// All canonical parameters, in the order testparm prints them (globals, then
+/// share-level parameters).
+pub fn all() -> &'static [ParamDef] {
+    static CELL: OnceLock<Vec<ParamDef>> = OnceLock::new();
+    CELL.get_or_init(|| {
+        PARAMS_RAW
+            .iter()
+            .map(
+                |&(label, ty, scope, default, deprecated, enum_values)| ParamDef {
+                    label,
+                    ty,
+                    scope,
+                    default,
+                    deprecated,
+                    enum_values,
+                },
+            )
+            .collect()
+    })
+}
+
+/// Normalise a parameter name as Samba compares them: ASCII case folded,
+/// all whitespace removed.
+pub fn normalize(name: &str) -> String {
+    name.bytes()
+        .filter(|b| !crate::cook::is_c_space(*b))
+        .map(|b| b.to_ascii_lowercase() as char)
+        .collect()
+}
+
+fn index() -> &'static HashMap<String, (u16, bool)> {
+    static CELL: OnceLock<HashMap<String, (u16, bool)>> = OnceLock::new();
+    CELL.get_or_init(|| {
+        let mut m = HashMap::with_capacity(ALIASES.len());
+        for &(label, idx, inverted) in ALIASES {
+            m.insert(normalize(label), (idx, inverted));
+        }
+        m
+    })
+}
+
+/// A parameter name resolved the way Samba resolves it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Resolved {
+    /// Index into [`all()`].
+    pub index: usize,
+    /// The name was an inverted synonym (`writeable` for `read only`).
+    pub inverted: bool,
+    /// The name is not the canonical label (a synonym).
+    pub synonym: bool,
+}
+
+impl Resolved {
+    /// The canonical definition.
+    pub fn def(&self) -> &'static ParamDef {
+        &all()[self.index]
+    }
+}
+
+/// Resolve a parameter name (any spelling, synonyms included).
+pub fn lookup(name: &str) -> Option<Resolved> {
+    let n = normalize(name);
+    index().get(&n).map(|&(idx, inverted)| Resolved {
+        index: idx as usize,
+        inverted,
+        synonym: normalize(all()[idx as usize].label) != n,
+    })
+}
+
+/// Find the canonical parameter closest to an unknown name, for "did you
+/// mean" hints.
+pub fn suggest(name: &str) -> Option<&'static str> {
+    let n = normalize(name);
+    let mut best: Option<(usize, &'static str)> = None;
+    for &(label, idx, _) in ALIASES {
+        let d = edit_distance(&n, &normalize(label));
+        if d <= 2.max(n.len() / 5) && best.map_or(true, |(bd, _)| d < bd) {
+            best = Some((d, all()[idx as usize].label));
+        }
+    }
+    best.map(|(_, l)| l)
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let a = a.as_bytes();
+    let b = b.as_bytes();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    let mut cur = vec![0; b.len() + 1];
+    for i in 1..=a.len() {
+        cur[0] = i;
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            cur[j] = (prev[j] + 1).min(cur[j - 1] + 1).min(prev[j - 1] + cost);
+        }
+        std::mem::swap(&mut prev, &mut cur);
+    }
+    prev[b.len()]
+}
+
+/// How a name compares for editing: same canonical parameter, same
+/// parametric option, or same unknown name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ParamKey {
+    /// A parameter of the table (synonyms collapse here).
+    Known(usize),
+    /// A parametric `type:option` name, normalised.
+    Parametric(String),
+    /// Anything else, normalised.
+    Unknown(String),
+}
+
+impl ParamKey {
+    /// Key of a name as written.
+    pub fn of(name: &str) -> ParamKey {
+        if name.contains(':') {
+            return ParamKey::Parametric(normalize(name));
+        }
+        match lookup(name) {
+            Some(r) => ParamKey::Known(r.index),
+            None => ParamKey::Unknown(normalize(name)),
+        }
+    }
+}
+
+/// Why a value is not acceptable to Samba (it refuses to load the file).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ValueError {
+    /// Not a boolean.
+    #[error("value {value:?} is not a boolean; use yes or no")]
+    NotBool {
+        /// The value.
+        value: String,
+    },
+    /// Not one of the enum's names.
+    #[error("value {value:?} is not valid here; expected one of: {expected}")]
+    BadEnum {
+        /// The value.
+        value: String,
+        /// Accepted spellings.
+        expected: String,
+    },
+    /// Not an octal number.
+    #[error("value {value:?} is not an octal number such as 0644")]
+    NotOctal {
+        /// The value.
+        value: String,
+    },
+    /// Not a size.
+    #[error(
+        "value {value:?} is not a size; use a decimal number with an optional K, M, G, T or P"
+    )]
+    NotSize {
+        /// The value.
+        value: String,
+    },
+    /// `+x` mixed with plain items.
+    #[error("value {value:?} mixes +/- edits with plain items (Samba: unsupported list syntax)")]
+    ListSyntax {
+        /// The value.
+        value: String,
+    },
+}
+
+/// A parsed, typed value. Printing it gives exactly what testparm prints.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Value {
+    /// Boolean.
+    Bool(bool),
+    /// Integer, byte size or octal (as C `int`).
+    Int(i32),
+    /// Octal (as C `int`), printed `0%03o`.
+    Octal(i32),
+    /// Enum, stored as its printed spelling.
+    Enum(&'static str),
+    /// String (upper-cased for ustring parameters).
+    Str(String),
+    /// Character (a byte; 0 when empty).
+    Char(u8),
+    /// List items, with the separator used to print them.
+    List(Vec<String>, &'static str),
+}
+
+impl Value {
+    /// The text testparm prints for this value.
+    pub fn print(&self) -> String {
+        match self {
+            Value::Bool(true) => "Yes".into(),
+            Value::Bool(false) => "No".into(),
+            Value::Int(i) => i.to_string(),
+            Value::Octal(-1) => "-1".into(),
+            Value::Octal(o) => format!("0{:03o}", *o as u32),
+            Value::Enum(e) => (*e).to_string(),
+            Value::Str(s) => s.clone(),
+            Value::Char(0) => String::new(),
+            Value::Char(c) => (*c as char).to_string(),
+            Value::List(items, sep) => items
+                .iter()
+                .map(|i| {
+                    if i.contains(' ') {
+                        format!("\"{i}\"")
+                    } else {
+                        i.clone()
+                    }
+                })
+                .collect::<Vec<_>>()
+                .join(sep),
+        }
+    }
+
+    /// Samba's equality of two values of the same parameter: strings compare
+    /// case-insensitively (an empty string equals unset), lists item by item.
+    pub fn same_as(&self, other: &Value) -> bool {
+        match (self, other) {
+            (Value::Str(a), Value::Str(b)) => a.eq_ignore_ascii_case(b),
+            _ => self == other,
+        }
+    }
+}
+
+/// Case- and whitespace-insensitive comparison (Samba's `strwicmp`).
+pub fn strwieq(a: &str, b: &str) -> bool {
+    let mut x = a.bytes().filter(|b| !crate::cook::is_c_space(*b));
+    let mut y = b.bytes().filter(|b| !crate::cook::is_c_space(*b));
+    loop {
+        match (x.next(), y.next()) {
+            (None, None) => return true,
+            (Some(p), Some(q)) if p.eq_ignore_ascii_case(&q) => {}
+            _ => return false,
+        }
+    }
+}
+
+/// C `strtol(s, NULL, 0)` converted to `int` as Samba's `lp_int` does (an
+/// empty string gives -1).
+pub fn c_strtol_int(s: &str) -> i32 {
+    if s.is_empty() {
+        return -1;
+    }
+    let b = s.as_bytes();
+    let mut i = 0;
+    while i < b.len() && crate::cook::is_c_space(b[i]) {
+        i += 1;
+    }
+    let mut neg = false;
+    if i < b.len() && (b[i] == b'+' || b[i] == b'-') {
+        neg = b[i] == b'-';
+        i += 1;
+    }
+    let mut base = 10u32;
+    if i + 1 < b.len()
+        && b[i] == b'0'
+        && (b[i + 1] | 0x20) == b'x'
+        && i + 2 < b.len()
+        && (b[i + 2] as char).is_ascii_hexdigit()
+    {
+        base = 16;
+        i += 2;
+    } else if i < b.len() && b[i] == b'0' {
+        base = 8;
+    }
+    let mut acc: i128 = 0;
+    let mut overflow = false;
+    while i < b.len() {
+        let Some(d) = (b[i] as char).to_digit(base) else {
+            break;
+        };
+        acc = acc * base as i128 + d as i128;
+        if acc > i64::MAX as i128 + 1 {
+            overflow = true;
+        }
+        i += 1;
+    }
+    let long: i64 = if overflow {
+        if neg {
+            i64::MIN
+        } else {
+            i64::MAX
+        }
+    } else if neg {
+        if acc > i64::MAX as i128 + 1 {
+            i64::MIN
+        } else {
+            (-acc) as i64
+        }
+    } else if acc > i64::MAX as i128 {
+        i64::MAX
+    } else {
+        acc as i64
+    };
+    long as i32
+}
+
+fn parse_bool(v: &str) -> Option<bool> {
+    const T: [&str; 4] = ["yes", "true", "on", "1"];
+    const F: [&str; 4] = ["no", "false", "off", "0"];
+    if T.iter().any(|t| strwieq(v, t)) {
+        Some(true)
+    } else if F.iter().any(|f| strwieq(v, f)) {
+        Some(false)
+    } else {
+        None
+    }
+}
+
+fn parse_size(v: &str) -> Option<i32> {
+    let b = v.as_bytes();
+    let mut i = 0;
+    while i < b.len() && crate::cook::is_c_space(b[i]) {
+        i += 1;
+    }
+    if i < b.len() && b[i] == b'+' {
+        i += 1;
+    }
+    let start = i;
+    let mut n: u64 = 0;
+    while i < b.len() && b[i].is_ascii_digit() {
+        n = n.checked_mul(10)?.checked_add(u64::from(b[i] - b'0'))?;
+        i += 1;
+    }
+    if i == start {
+        return None;
+    }
+    let rest = &v[i..];
+    let mult: u64 = if rest.is_empty() {
+        1
+    } else {
+        let units = [
+            ("K", 1u64 << 10),
+            ("M", 1 << 20),
+            ("G", 1 << 30),
+            ("T", 1 << 40),
+            ("P", 1 << 50),
+        ];
+        units.iter().find(|(u, _)| strwieq(rest, u))?.1
+    };
+    Some(n.wrapping_mul(mult) as i32)
+}
+
+fn parse_octal(v: &str) -> Option<i32> {
+    let b = v.as_bytes();
+    let mut i = 0;
+    while i < b.len() && crate::cook::is_c_space(b[i]) {
+        i += 1;
+    }
+    let mut neg = false;
+    if i < b.len() && (b[i] == b'+' || b[i] == b'-') {
+        neg = b[i] == b'-';
+        i += 1;
+    }
+    let start = i;
+    let mut n: u64 = 0;
+    while i < b.len() && (b'0'..=b'7').contains(&b[i]) {
+        n = n.wrapping_mul(8).wrapping_add(u64::from(b[i] - b'0'));
+        i += 1;
+    }
+    if i == start {
+        return None;
+    }
+    let n = n as u32 as i32;
+    Some(if neg { n.wrapping_neg() } else { n })
+}
+
+/// Split a list value the way Samba's `str_list_make_v3` does: separators
+/// are whitespace, commas and semicolons, double quotes group (and are dropped).
+pub fn split_list(v: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    let mut quoted = false;
+    let mut have = false;
+    for c in v.chars() {
+        if c == '"' {
+            quoted = !quoted;
+            have = true;
+            continue;
+        }
+        if !quoted && (c == ',' || c == ';' || (c.is_ascii() && crate::cook::is_c_space(c as u8))) {
+            if have {
+                out.push(std::mem::take(&mut cur));
+                have = false;
+            }
+            continue;
+        }
+        cur.push(c);
+        have = true;
+    }
+    if have {
+        out.push(cur);
+    }
+    out.retain(|s| !s.is_empty());
+    out
+}
+
+impl ParamDef {
+    /// The default as a typed value.
+    pub fn default_value(&self) -> Value {
+        match self.parse(self.default, None) {
+            Ok(v) => v,
+            Err(_) => Value::Str(self.default.to_string()),
+        }
+    }
+
+    /// Parse a value as Samba does when it reads it. `current` is the
+    /// value before this assignment (list `+x`/`-x` edits apply to it).
+    pub fn parse(&self, value: &str, current: Option<&Value>) -> Result<Value, ValueError> {
+        Ok(match self.ty {
+            ParamType::Bool => {
+                Value::Bool(parse_bool(value).ok_or_else(|| ValueError::NotBool {
+                    value: value.to_string(),
+                })?)
+            }
+            ParamType::Integer => Value::Int(c_strtol_int(value)),
+            ParamType::Bytes => {
+                Value::Int(parse_size(value).ok_or_else(|| ValueError::NotSize {
+                    value: value.to_string(),
+                })?)
+            }
+            ParamType::Octal => {
+                Value::Octal(parse_octal(value).ok_or_else(|| ValueError::NotOctal {
+                    value: value.to_string(),
+                })?)
+            }
+            ParamType::Enum => {
+                let hit = self
+                    .enum_values
+                    .iter()
+                    .find(|(name, _)| strwieq(name, value));
+                match hit {
+                    Some((_, printed)) => Value::Enum(printed),
+                    None => {
+                        let mut names: Vec<&str> =
+                            self.enum_values.iter().map(|(_, p)| *p).collect();
+                        names.dedup();
+                        return Err(ValueError::BadEnum {
+                            value: value.to_string(),
+                            expected: names.join(", "),
+                        });
+                    }
+                }
+            }
+            ParamType::String => Value::Str(value.to_string()),
+            ParamType::UString => Value::Str(value.to_uppercase()),
+            ParamType::Char => Value::Char(value.as_bytes().first().copied().unwrap_or(0)),
+            ParamType::CmdList => Value::List(split_list(value), " "),
+            ParamType::List => {
+                let items = split_list(value);
+                let edits = items.iter().filter(|i| i.starts_with(['+', '-'])).count();
+                if edits > 0 && edits == items.len() {
+                    let mut base = match current {
+                        Some(Value::List(l, _)) => l.clone(),
+                        _ => Vec::new(),
+                    };
+                    for item in &items {
+                        let name = &item[1..];
+                        if item.starts_with('+') {
+                            if !base.iter().any(|b| b.eq_ignore_ascii_case(name)) {
+                                base.push(name.to_string());
+                            }
+                        } else {
+                            base.retain(|b| !b.eq_ignore_ascii_case(name));
+                        }
+                    }
+                    Value::List(base, ", ")
+                } else if edits > 0 {
+                    return Err(ValueError::ListSyntax {
+                        value: value.to_string(),
+                    });
+                } else {
+                    Value::List(items, ", ")
+                }
+            }
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn strtol_matches_c() {
+        assert_eq!(c_strtol_int(""), -1);
+        assert_eq!(c_strtol_int("abc"), 0);
+        assert_eq!(c_strtol_int("12abc"), 12);
+        assert_eq!(c_strtol_int("0x10"), 16);
+        assert_eq!(c_strtol_int("012"), 10);
+        assert_eq!(c_strtol_int("99999999999"), 1215752191);
+        assert_eq!(c_strtol_int(" -5"), -5);
+    }
+
+    #[test]
+    fn sizes() {
+        assert_eq!(parse_size("1M"), Some(1 << 20));
+        assert_eq!(parse_size("10 K"), Some(10240));
+        assert_eq!(parse_size("0x10"), None);
+        assert_eq!(parse_size("-1"), None);
+        assert_eq!(parse_size("1.5M"), None);
+        assert_eq!(parse_size(""), None);
+    }
+
+    #[test]
+    fn octals() {
+        assert_eq!(parse_octal("664"), Some(0o664));
+        assert_eq!(parse_octal("0x1ff"), Some(0));
+        assert_eq!(parse_octal("-1"), Some(-1));
+        assert_eq!(parse_octal("9"), None);
+        assert_eq!(Value::Octal(0).print(), "0000");
+        assert_eq!(Value::Octal(0o664).print(), "0664");
+    }
+
+    #[test]
+    fn lists_split_and_quote() {
+        assert_eq!(split_list(r#"lo "eth 0",x"#), vec!["lo", "eth 0", "x"]);
+        assert_eq!(
+            Value::List(split_list(r#"@"EXAMPLE\Domain Users", alice"#), " ").print(),
+            r#""@EXAMPLE\Domain Users" alice"#
+        );
+    }
+
+    #[test]
+    fn synonyms_resolve() {
+        let r = lookup("WRITE  able").unwrap();
+        assert!(r.inverted && r.synonym);
+        assert_eq!(r.def().label, "read only");
+        assert_eq!(lookup("r e a d o n l y").unwrap().def().label, "read only");
+        assert_eq!(suggest("read onyl"), Some("read only"));
+    }
+
+    #[test]
+    fn enums_print_first_spelling() {
+        let d = lookup("server signing").unwrap().def();
+        assert_eq!(d.parse("Man datory", None).unwrap().print(), "required");
+        let d = lookup("server min protocol").unwrap().def();
+        assert_eq!(d.parse("smb2_10", None).unwrap().print(), "SMB2");
+    }
+
+    #[test]
+    fn list_edits_apply_to_current() {
+        let d = lookup("server smb3 encryption algorithms").unwrap().def();
+        let cur = d.default_value();
+        let v = d.parse("-AES-128-CCM", Some(&cur)).unwrap();
+        assert_eq!(v.print(), "AES-128-GCM, AES-256-GCM, AES-256-CCM");
+        assert!(d.parse("+a b", Some(&cur)).is_err());
+    }
+}

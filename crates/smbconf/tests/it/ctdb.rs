@@ -1,0 +1,1 @@
+//! CTDB integration tests (being written).

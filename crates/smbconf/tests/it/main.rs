@@ -1,0 +1,6 @@
+//! Integration tests of the smbconf crate (one binary, one module per area).
+
+mod canonical;
+mod ctdb;
+mod params;
+mod real;
