@@ -25,6 +25,21 @@ impl Loader for NoIncludes {
     }
 }
 
+/// Synonyms that, set in `[global]`, change the value but leave it out of
+/// `testparm -s` output (observed with Samba 4.17: Samba clears the
+/// "non-default" mark only on table entries next to the one used).
+const HIDDEN_IN_GLOBAL: [&str; 5] = [
+    "writeable",
+    "writable",
+    "writeok",
+    "enablespoolss",
+    "smbencrypt",
+];
+
+/// Parameters testparm never prints in its dump: `log level` is overridden
+/// by testparm's own debug level.
+const NEVER_DUMPED: [&str; 1] = ["log level"];
+
 /// Samba's include depth limit.
 const MAX_INCLUDE_DEPTH: usize = 100;
 
@@ -106,6 +121,8 @@ pub struct Config {
     globals: HashMap<u16, Value>,
     global_parametric: Vec<(String, String)>,
     share_defaults: Arc<HashMap<u16, Value>>,
+    /// Global-section parameters testparm would print (see `HIDDEN_IN_GLOBAL`).
+    dumped: std::collections::HashSet<u16>,
     services: Vec<Service>,
     by_name: HashMap<String, usize>,
     diagnostics: Vec<Diagnostic>,
@@ -126,6 +143,7 @@ impl Config {
             globals: HashMap::new(),
             global_parametric: vec![("idmap config * : backend".into(), "tdb".into())],
             share_defaults: Arc::new(HashMap::new()),
+            dumped: std::collections::HashSet::new(),
             services: Vec::new(),
             by_name: HashMap::new(),
             diagnostics: Vec::new(),
@@ -380,6 +398,11 @@ impl Config {
             }
         }
         let _ = ParamType::Bool;
+        if matches!(cur, Current::Global)
+            && !HIDDEN_IN_GLOBAL.contains(&params::normalize(name).as_str())
+        {
+            self.dumped.insert(idx);
+        }
         match cur {
             Current::Global if def.scope == Scope::Global => {
                 self.globals.insert(idx, v);
@@ -501,6 +524,9 @@ impl Config {
             let Some(v) = self.globals.get(&(i as u16)) else {
                 continue;
             };
+            if !self.dumped.contains(&(i as u16)) || NEVER_DUMPED.contains(&def.label) {
+                continue;
+            }
             let is_default = if def.label == "netbios name" {
                 matches!((v, &netbios_default), (Value::Str(s), Some(d)) if s.eq_ignore_ascii_case(d))
             } else {
@@ -520,6 +546,9 @@ impl Config {
             let Some(v) = self.share_defaults.get(&(i as u16)) else {
                 continue;
             };
+            if !self.dumped.contains(&(i as u16)) {
+                continue;
+            }
             if !v.same_as(&compiled_default(i)) {
                 push_param(&mut out, def.label, &v.print());
             }
@@ -530,7 +559,7 @@ impl Config {
             out.push_str("]\n");
             let mut set: Vec<&(u16, Value)> = svc.set.iter().collect();
             let mut idxs: Vec<u16> = set.iter().map(|(i, _)| *i).collect();
-            for &k in svc.base.keys() {
+            for &k in svc.base.keys().chain(self.share_defaults.keys()) {
                 if !idxs.contains(&k) {
                     idxs.push(k);
                 }
