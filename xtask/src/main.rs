@@ -1,1 +1,185 @@
-fn main() {}
+//! Project automation: `cargo xtask <command>`.
+//!
+//! * `install-deps`: install everything the tests need (Debian packages,
+//!   cargo tools); idempotent.
+//! * `test`: install-deps, then fmt, clippy, every test with real components
+//!   required (`SMBGW_REQUIRE_REAL=1`), and a short fuzz smoke per target.
+//! * `gen-params`: regenerate the smb.conf parameter table from the
+//!   installed Samba.
+//! * `fuzz [SECONDS]`: run every fuzz target for SECONDS (default 60) each.
+//! * `bench`: run the benchmarks and rewrite BENCHMARKS.md.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::{bail, Context as _, Result};
+
+mod bench;
+
+/// Debian packages the tests use.
+const APT_PACKAGES: &[&str] = &[
+    "samba",
+    "smbclient",
+    "winbind",
+    "ctdb",
+    "procps",
+    "iproute2",
+];
+
+/// Fuzz targets (fuzz/fuzz_targets/*.rs).
+pub(crate) const FUZZ_TARGETS: &[&str] = &["smbconf_document", "smbconf_config", "ctdb_files"];
+
+pub(crate) fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask lives in the workspace")
+        .to_path_buf()
+}
+
+pub(crate) fn run(cmd: &mut Command) -> Result<()> {
+    eprintln!("xtask: running {cmd:?}");
+    let status = cmd
+        .status()
+        .with_context(|| format!("cannot start {cmd:?}"))?;
+    if !status.success() {
+        bail!("{cmd:?} failed with {status}");
+    }
+    Ok(())
+}
+
+fn have_command(name: &str) -> bool {
+    Command::new("sh")
+        .arg("-c")
+        .arg(format!("command -v {name} >/dev/null 2>&1"))
+        .status()
+        .map(|s| s.success())
+        .unwrap_or(false)
+}
+
+fn dpkg_installed(pkg: &str) -> bool {
+    Command::new("dpkg-query")
+        .args(["-W", "-f=${Status}", pkg])
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).contains("install ok installed"))
+        .unwrap_or(false)
+}
+
+fn install_deps() -> Result<()> {
+    let missing: Vec<&str> = APT_PACKAGES
+        .iter()
+        .copied()
+        .filter(|p| !dpkg_installed(p))
+        .collect();
+    if !missing.is_empty() {
+        run(Command::new("apt-get").args(["-o", "DPkg::Lock::Timeout=600", "update", "-qq"]))?;
+        run(Command::new("apt-get")
+            .env("DEBIAN_FRONTEND", "noninteractive")
+            .args([
+                "-o",
+                "DPkg::Lock::Timeout=600",
+                "install",
+                "-y",
+                "-qq",
+                "--no-install-recommends",
+            ])
+            .args(&missing))?;
+    }
+    if !have_command("cargo-fuzz") {
+        run(Command::new("cargo").args([
+            "install",
+            "--locked",
+            "cargo-fuzz",
+            "--version",
+            "0.13.1",
+        ]))?;
+    }
+    Ok(())
+}
+
+/// `cargo fuzz` needs nightly flags; the stable toolchain accepts them with
+/// RUSTC_BOOTSTRAP=1, so no second toolchain is needed.
+pub(crate) fn fuzz(seconds: u64) -> Result<()> {
+    let dir = root().join("fuzz");
+    for target in FUZZ_TARGETS {
+        let corpus = dir.join("corpus").join(target);
+        std::fs::create_dir_all(&corpus)?;
+        // Run on a scratch copy so a smoke run does not grow the committed
+        // (minimised) corpus.
+        let scratch = tempdir_path(&format!("fuzz-{target}"))?;
+        run(Command::new("cargo")
+            .current_dir(&dir)
+            .env("RUSTC_BOOTSTRAP", "1")
+            .args(["fuzz", "run", target])
+            .arg(&scratch)
+            .arg(&corpus)
+            .arg("--")
+            .arg(format!("-max_total_time={seconds}"))
+            .arg("-print_final_stats=1"))?;
+        let _ = std::fs::remove_dir_all(&scratch);
+    }
+    Ok(())
+}
+
+pub(crate) fn tempdir_path(prefix: &str) -> Result<PathBuf> {
+    let base = std::env::temp_dir().join(format!("smbgw-{prefix}-{}", std::process::id()));
+    std::fs::create_dir_all(&base)?;
+    Ok(base)
+}
+
+fn test() -> Result<()> {
+    install_deps()?;
+    let root = root();
+    run(Command::new("cargo")
+        .current_dir(&root)
+        .args(["fmt", "--all", "--check"]))?;
+    run(Command::new("cargo").current_dir(&root).args([
+        "clippy",
+        "--workspace",
+        "--all-targets",
+        "--",
+        "-D",
+        "warnings",
+    ]))?;
+    run(Command::new("cargo")
+        .current_dir(&root)
+        .env("SMBGW_REQUIRE_REAL", "1")
+        .args(["test", "--workspace", "--no-fail-fast"]))?;
+    fuzz(20)?;
+    Ok(())
+}
+
+fn main() -> Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match args.first().map(String::as_str) {
+        Some("install-deps") => install_deps(),
+        Some("test") => test(),
+        Some("gen-params") => {
+            install_deps()?;
+            run(Command::new("cargo")
+                .current_dir(root())
+                .env("SMBGW_WRITE_TABLE", "1")
+                .env("SMBGW_REQUIRE_REAL", "1")
+                .args([
+                    "test",
+                    "-p",
+                    "smbconf",
+                    "--test",
+                    "it",
+                    "params::table_matches_installed_samba",
+                ]))
+        }
+        Some("fuzz") => {
+            let secs = args
+                .get(1)
+                .map(|s| s.parse())
+                .transpose()
+                .context("SECONDS must be a number")?;
+            fuzz(secs.unwrap_or(60))
+        }
+        Some("bench") => {
+            install_deps()?;
+            bench::run_all()
+        }
+        _ => bail!("usage: cargo xtask install-deps|test|gen-params|fuzz [SECONDS]|bench"),
+    }
+}

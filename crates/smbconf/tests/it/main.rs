@@ -2,5 +2,7 @@
 
 mod canonical;
 mod ctdb;
+mod document;
+mod emit;
 mod params;
 mod real;
