@@ -33,10 +33,22 @@ impl Cooked {
 
 /// Cook one logical line (as split by the grammar). `raw` may contain
 /// continuation newlines and one final newline.
+#[cfg(test)]
 pub(crate) fn cook(raw: &str) -> Cooked {
+    let mut k = Cooked {
+        text: Vec::new(),
+        map: Vec::new(),
+    };
+    cook_into(raw, &mut k);
+    k
+}
+
+/// [`cook`] into reusable buffers (no allocation once they are large enough).
+pub(crate) fn cook_into(raw: &str, out: &mut Cooked) {
     let bytes = raw.as_bytes();
-    let mut text: Vec<u8> = Vec::with_capacity(bytes.len());
-    let mut map: Vec<u32> = Vec::with_capacity(bytes.len());
+    let Cooked { text, map } = out;
+    text.clear();
+    map.clear();
     let mut i = 0;
     while i < bytes.len() && is_c_space(bytes[i]) && bytes[i] != b'\n' {
         i += 1;
@@ -74,7 +86,6 @@ pub(crate) fn cook(raw: &str) -> Cooked {
         text.truncate(nul);
         map.truncate(nul);
     }
-    Cooked { text, map }
 }
 
 /// Samba's `trim_one_space`: drop at most one whitespace byte at each end.

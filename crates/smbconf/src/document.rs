@@ -4,7 +4,7 @@ use std::fmt;
 
 use pest::Parser as _;
 
-use crate::cook::{cook, trim_one};
+use crate::cook::{cook_into, trim_one, Cooked};
 use crate::diag::{Diagnostic, Severity, Span};
 use crate::params;
 
@@ -71,7 +71,15 @@ impl Line {
     }
 
     fn classify_content(&mut self) {
-        let k = cook(&self.raw);
+        thread_local! {
+            static BUF: std::cell::RefCell<Cooked> = const { std::cell::RefCell::new(Cooked { text: Vec::new(), map: Vec::new() }) };
+        }
+        BUF.with(|b| self.classify_cooked(&mut b.borrow_mut()));
+    }
+
+    fn classify_cooked(&mut self, k: &mut Cooked) {
+        cook_into(&self.raw, k);
+        let k = &*k;
         let t = &k.text;
         let span = |a: usize, b: usize| -> (usize, usize) {
             let s = k.raw_offset(a);
@@ -463,9 +471,7 @@ impl Document {
                         at -= 1;
                     }
                 }
-                if at == self.lines.len() {
-                    self.terminate_last_line(&eol);
-                } else if at > 0 && !self.lines[at - 1].raw.ends_with('\n') {
+                if at == self.lines.len() || (at > 0 && !self.lines[at - 1].raw.ends_with('\n')) {
                     self.terminate_last_line(&eol);
                 }
                 self.lines.insert(at, new_line(&eol));

@@ -107,6 +107,22 @@ fn compiled_default(idx: usize) -> Value {
     CELL.get_or_init(|| params::all().iter().map(|d| d.default_value()).collect())[idx].clone()
 }
 
+/// A byte range of a source text whose line and column are computed only
+/// when a diagnostic needs them (counting lines for every parameter would
+/// make loading quadratic).
+#[derive(Clone, Copy)]
+struct Loc<'a> {
+    text: &'a str,
+    start: usize,
+    end: usize,
+}
+
+impl Loc<'_> {
+    fn span(&self) -> Span {
+        Span::locate(self.text, self.start, self.end)
+    }
+}
+
 /// Options of the canonical (testparm) rendering.
 #[derive(Debug, Clone, Default)]
 pub struct CanonicalOptions {
@@ -169,7 +185,8 @@ impl Config {
         cfg
     }
 
-    fn diag(&mut self, sev: Severity, msg: String, span: Span, file: Option<&str>) {
+    fn diag(&mut self, sev: Severity, msg: String, loc: Loc<'_>, file: Option<&str>) {
+        let span = loc.span();
         if sev == Severity::Error {
             self.failed = true;
         }
@@ -198,7 +215,11 @@ impl Config {
         for line in doc.lines() {
             let here = offset;
             offset += line.raw().len();
-            let at = |r: std::ops::Range<usize>| Span::locate(text, here + r.start, here + r.end);
+            let at = |r: std::ops::Range<usize>| Loc {
+                text,
+                start: here + r.start,
+                end: here + r.end,
+            };
             match line.kind() {
                 LineKind::Section { name } => {
                     self.finish_service(*cur, text, file);
@@ -301,8 +322,8 @@ impl Config {
         cur: Current,
         name: &str,
         value: &str,
-        span_n: Span,
-        span_v: Span,
+        span_n: Loc<'_>,
+        span_v: Loc<'_>,
         file: Option<&str>,
     ) {
         let list = match cur {
@@ -415,7 +436,7 @@ impl Config {
         }
     }
 
-    fn copy_service(&mut self, dest: usize, source: &str, span: Span, file: Option<&str>) {
+    fn copy_service(&mut self, dest: usize, source: &str, span: Loc<'_>, file: Option<&str>) {
         let Some(&src) = self.by_name.get(&source.to_lowercase()) else {
             self.diag(
                 Severity::Error,

@@ -7,6 +7,9 @@ use smbconf::params::gen::{generate_table, ProbeSection};
 
 use crate::real;
 
+/// (section, label, value) asked of testparm, and its answer.
+type Probe = ((ProbeSection, String, String), Option<String>);
+
 fn probe(section: ProbeSection, label: &str, value: &str) -> Option<String> {
     let conf = match section {
         ProbeSection::Global => format!("[global]\n{label} = {value}\n"),
@@ -38,8 +41,7 @@ fn generate() -> String {
     let show = String::from_utf8_lossy(&show.stdout).into_owned();
     let (_, defaults, _) = real::testparm("", &["-s", "-v"]);
     // Probe in parallel: one testparm run per enum spelling.
-    let cache: Mutex<Vec<((ProbeSection, String, String), Option<String>)>> =
-        Mutex::new(Vec::new());
+    let cache: Mutex<Vec<Probe>> = Mutex::new(Vec::new());
     let mut wanted = Vec::new();
     let mut collect = |s: ProbeSection, l: &str, v: &str| {
         wanted.push((s, l.to_string(), v.to_string()));

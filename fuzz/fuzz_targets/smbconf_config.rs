@@ -1,0 +1,30 @@
+//! Property: loading never panics; every diagnostic span lies inside the
+//! text; the canonical form loads without errors and is idempotent over two
+//! rounds (Samba prints parametric options in reverse insertion order).
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use smbconf::{Config, NoIncludes};
+
+fuzz_target!(|data: &[u8]| {
+    let Ok(text) = std::str::from_utf8(data) else { return };
+    let cfg = Config::load(text, None, &NoIncludes);
+    for d in cfg.diagnostics() {
+        assert!(d.span.start <= d.span.end && d.span.end <= text.len());
+        let _ = d.render(text, "fuzz.conf");
+    }
+    if cfg.has_errors() {
+        return;
+    }
+    let once = cfg.canonical();
+    // Values ending in a backslash or list items with quotes do not survive
+    // printing in Samba either.
+    if once.lines().any(|l| l.ends_with('\\')) || text.contains('"') {
+        return;
+    }
+    let twice_cfg = Config::load(&once, None, &NoIncludes);
+    assert!(!twice_cfg.has_errors(), "canonical form has errors:\n{once}");
+    let twice = twice_cfg.canonical();
+    let thrice = Config::load(&twice, None, &NoIncludes).canonical();
+    assert_eq!(thrice, once);
+});
