@@ -90,7 +90,7 @@ fn install_deps() -> Result<()> {
             "--locked",
             "cargo-fuzz",
             "--version",
-            "0.13.1",
+            "0.13.2",
         ]))?;
     }
     Ok(())

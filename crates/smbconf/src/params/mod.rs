@@ -410,7 +410,8 @@ fn parse_size(v: &str) -> Option<i32> {
         ];
         units.iter().find(|(u, _)| strwieq(rest, u))?.1
     };
-    Some(n.wrapping_mul(mult) as i32)
+    // Samba stores sizes in a C int and refuses anything larger.
+    i32::try_from(n.checked_mul(mult)?).ok()
 }
 
 fn parse_octal(v: &str) -> Option<i32> {
@@ -572,6 +573,13 @@ mod tests {
         assert_eq!(parse_size("-1"), None);
         assert_eq!(parse_size("1.5M"), None);
         assert_eq!(parse_size(""), None);
+        assert_eq!(parse_size("1G"), Some(1 << 30));
+        assert_eq!(
+            parse_size("2G"),
+            None,
+            "testparm refuses sizes above INT_MAX"
+        );
+        assert_eq!(parse_size("99999999999999999999"), None);
     }
 
     #[test]
