@@ -18,6 +18,12 @@ fuzz_target!(|data: &[u8]| {
     let v = conf.validate();
     if v.ctdb_accepts() {
         let dumped = v.dump();
+        // CTDB accepts values ending in a backslash (`log level = 0\` is
+        // read with atoi) and prints them as they are, which continues the
+        // line when read back; ctdb-config dump has the same flaw.
+        if dumped.lines().any(|l| l.ends_with('\\')) {
+            return;
+        }
         let (again, _) = CtdbConf::parse(&dumped);
         assert_eq!(again.validate().dump(), dumped, "dump is not a fixed point");
     }

@@ -341,9 +341,11 @@ pub fn c_strtol_int(s: &str) -> i32 {
         let Some(d) = (b[i] as char).to_digit(base) else {
             break;
         };
-        acc = acc * base as i128 + d as i128;
-        if acc > i64::MAX as i128 + 1 {
-            overflow = true;
+        if !overflow {
+            acc = acc * base as i128 + d as i128;
+            if acc > i64::MAX as i128 + 1 {
+                overflow = true;
+            }
         }
         i += 1;
     }
@@ -563,6 +565,9 @@ mod tests {
         assert_eq!(c_strtol_int("012"), 10);
         assert_eq!(c_strtol_int("99999999999"), 1215752191);
         assert_eq!(c_strtol_int(" -5"), -5);
+        // strtol saturates at LONG_MAX; the int conversion keeps the low bits.
+        assert_eq!(c_strtol_int(&"9".repeat(60)), -1);
+        assert_eq!(c_strtol_int(&format!("-{}", "9".repeat(60))), 0);
     }
 
     #[test]
