@@ -124,6 +124,18 @@ impl Line {
         }
     }
 
+    /// What Samba's lexer makes of the line (continuations joined,
+    /// whitespace collapsed, cut at NUL), for lines that are neither blank
+    /// nor comments.
+    pub(crate) fn cooked_text(&self) -> String {
+        let mut k = Cooked {
+            text: Vec::new(),
+            map: Vec::new(),
+        };
+        cook_into(&self.raw, &mut k);
+        String::from_utf8_lossy(&k.text).into_owned()
+    }
+
     /// The exact source text of the line, including its line ending(s).
     pub fn raw(&self) -> &str {
         &self.raw

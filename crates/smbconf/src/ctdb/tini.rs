@@ -1,5 +1,7 @@
-//! The line lexer CTDB shares with Samba ("tini"), re-implemented from its
-//! observed behaviour (CTDB 4.17.12, `ctdb-config validate` / `dump`).
+//! The line lexer CTDB shares with Samba ("tini"). It is the smb.conf lexer
+//! of this crate (`grammar.pest` + `cook.rs`, through [`Document`]); this
+//! module only maps its lines to CTDB's view. Behaviour was checked against
+//! CTDB 4.17.12 (`ctdb-config validate` / `dump`).
 //!
 //! Rules, each checked against the real tool:
 //! * Lines made only of whitespace are skipped. Whitespace is C `isspace`:
@@ -17,17 +19,16 @@
 //! * `[name]...`: the name is everything up to the first `]`, untrimmed; the
 //!   rest of the line is ignored. A `[` line without `]` is a *fatal* lexer
 //!   error.
-//! * Otherwise the first `=` splits name and value, both trimmed. An empty
+//! * Otherwise the first `=` splits name and value, one whitespace byte
+//!   trimmed on each side (runs are already collapsed). An empty
 //!   name is a fatal lexer error. A line without `=` is silently ignored by
 //!   `ctdb.conf` (the tunables loader rejects it).
 //! * On a fatal lexer error CTDB 4.17 throws away everything it read from the
 //!   file and runs with built-in defaults, yet `ctdb-config validate` still
 //!   exits 0.
 
-/// C `isspace` in the "C" locale.
-pub(crate) fn is_space(b: u8) -> bool {
-    matches!(b, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r')
-}
+pub(crate) use crate::cook::is_c_space as is_space;
+use crate::document::{Document, LineKind};
 
 /// Trim C whitespace from both ends.
 pub(crate) fn trim_space(s: &str) -> &str {
@@ -68,122 +69,44 @@ pub(crate) struct LexItem {
     pub kind: LexKind,
 }
 
-/// Split `input` into physical lines, each including its `\n` if present.
-fn physical_lines(input: &str) -> Vec<&str> {
-    input.split_inclusive('\n').collect()
+/// 1-based column of the first non-blank character of `raw` (1 when there
+/// is none).
+pub(crate) fn first_column(raw: &str) -> usize {
+    let lead = raw.bytes().position(|b| !is_space(b)).unwrap_or(0);
+    raw[..lead].chars().count() + 1
 }
 
-/// Collapse whitespace runs to their first byte and cut at NUL.
-fn cook(raw: &str) -> String {
-    let raw = match raw.find('\0') {
-        Some(i) => &raw[..i],
-        None => raw,
-    };
-    let mut out = String::with_capacity(raw.len());
-    let mut prev_space = false;
-    for c in raw.chars() {
-        let sp = c.is_ascii() && is_space(c as u8);
-        if sp && prev_space {
-            continue;
-        }
-        prev_space = sp;
-        out.push(c);
-    }
-    out
-}
-
-fn interpret(cooked: &str) -> LexKind {
-    let text = trim_space(cooked);
-    if let Some(rest) = text.strip_prefix('[') {
-        return match rest.find(']') {
-            Some(i) => LexKind::Section(rest[..i].to_string()),
-            None => LexKind::UnterminatedSection(text.to_string()),
-        };
-    }
-    match text.find('=') {
-        None => LexKind::NoEquals(text.to_string()),
-        Some(i) => {
-            let name = trim_space(&text[..i]);
-            let value = trim_space(&text[i + 1..]);
-            if name.is_empty() {
-                LexKind::EmptyName(text.to_string())
-            } else {
-                LexKind::Param {
-                    name: name.to_string(),
-                    value: value.to_string(),
-                }
-            }
-        }
-    }
-}
-
-/// Lex a whole file. The items cover the input exactly, in order.
+/// Lex a whole file with the same lexer as smb.conf (CTDB links Samba's
+/// tini). The items cover the input exactly, in order.
 pub(crate) fn lex(input: &str) -> Vec<LexItem> {
-    let lines = physical_lines(input);
-    let mut items = Vec::new();
-    let mut offset = 0usize;
-    let mut i = 0usize;
-    while i < lines.len() {
-        let first = lines[i];
-        let start = offset;
-        let line_no = i + 1;
-        let lead = first
-            .bytes()
-            .position(|b| !is_space(b))
-            .unwrap_or(first.len());
-        let column = first[..lead].chars().count() + 1;
-        if lead == first.len() {
-            offset += first.len();
-            i += 1;
-            items.push(LexItem {
-                start,
-                end: offset,
-                line: line_no,
-                column: 1,
-                kind: LexKind::Blank,
-            });
-            continue;
-        }
-        let c = first.as_bytes()[lead];
-        if c == b'#' || c == b';' {
-            offset += first.len();
-            i += 1;
-            items.push(LexItem {
-                start,
-                end: offset,
-                line: line_no,
-                column,
-                kind: LexKind::Comment,
-            });
-            continue;
-        }
-        // Content line, possibly continued.
-        let mut logical = String::new();
-        let mut seg = &first[lead..];
-        loop {
-            offset += lines[i].len();
-            i += 1;
-            let has_nl = seg.ends_with('\n');
-            let body = seg.strip_suffix('\n').unwrap_or(seg);
-            let stripped = body.trim_end_matches(|c: char| c.is_ascii() && is_space(c as u8));
-            if has_nl && stripped.ends_with('\\') {
-                logical.push_str(&stripped[..stripped.len() - 1]);
-                if i < lines.len() {
-                    seg = lines[i];
-                    continue;
-                }
-                break;
-            }
-            logical.push_str(body);
-            break;
-        }
+    let (doc, _) = Document::parse(input);
+    let mut items = Vec::with_capacity(doc.lines().len());
+    let mut start = 0;
+    let mut line = 1;
+    for l in doc.lines() {
+        let raw = l.raw();
+        let cooked = || trim_space(&l.cooked_text()).to_string();
+        let kind = match l.kind() {
+            LineKind::Blank => LexKind::Blank,
+            LineKind::Comment => LexKind::Comment,
+            LineKind::Section { name } => LexKind::Section(name.clone()),
+            LineKind::Param { name, value } => LexKind::Param {
+                name: name.clone(),
+                value: value.clone(),
+            },
+            LineKind::Ignored => LexKind::NoEquals(cooked()),
+            LineKind::UnclosedSection => LexKind::UnterminatedSection(cooked()),
+            LineKind::EmptyName => LexKind::EmptyName(cooked()),
+        };
         items.push(LexItem {
             start,
-            end: offset,
-            line: line_no,
-            column,
-            kind: interpret(&cook(&logical)),
+            end: start + raw.len(),
+            line,
+            column: first_column(raw),
+            kind,
         });
+        start += raw.len();
+        line += raw.matches('\n').count();
     }
     items
 }
