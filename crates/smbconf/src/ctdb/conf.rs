@@ -28,7 +28,7 @@
 use std::fmt;
 use std::net::IpAddr;
 
-use super::tini::{self, is_space, LexKind};
+use super::tini::{self, is_space, Item, LexKind};
 use super::{CtdbError, Diagnostic, Span};
 
 /// The directory ctdb reads its configuration from.
@@ -596,13 +596,6 @@ fn check_value(
     }
 }
 
-/// One logical line of a `ctdb.conf`, with its raw bytes.
-#[derive(Debug, Clone, PartialEq, Eq)]
-struct Item {
-    raw: String,
-    kind: LexKind,
-}
-
 /// A lossless `ctdb.conf` document.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct CtdbConf {
@@ -841,21 +834,7 @@ impl CtdbConf {
 
     /// Items with their spans.
     fn spans(&self) -> Vec<Span> {
-        let mut out = Vec::with_capacity(self.items.len());
-        let mut offset = 0;
-        let mut line = 1;
-        for it in &self.items {
-            let lead = it.raw.bytes().position(|b| !is_space(b)).unwrap_or(0);
-            out.push(Span {
-                offset,
-                len: it.raw.len(),
-                line,
-                column: it.raw[..lead].chars().count() + 1,
-            });
-            offset += it.raw.len();
-            line += it.raw.matches('\n').count();
-        }
-        out
+        tini::spans(&self.items)
     }
 
     /// The section (index into [`SECTIONS`]) each item belongs to.
@@ -1179,10 +1158,7 @@ fn rewrite_value(raw: &str, name: &str, value: &str) -> String {
 
 impl fmt::Display for CtdbConf {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for it in &self.items {
-            f.write_str(&it.raw)?;
-        }
-        Ok(())
+        super::write_raw(f, self.items.iter().map(|it| it.raw.as_str()))
     }
 }
 

@@ -136,6 +136,14 @@ impl fmt::Display for Diagnostic {
     }
 }
 
+/// Print the lines of a lossless document back as they were read.
+pub(crate) fn write_raw<'a>(
+    f: &mut fmt::Formatter<'_>,
+    raws: impl IntoIterator<Item = &'a str>,
+) -> fmt::Result {
+    raws.into_iter().try_for_each(|r| f.write_str(r))
+}
+
 /// Every error of the CTDB module: parse findings, validation findings and
 /// refused edits.
 #[non_exhaustive]

@@ -217,10 +217,7 @@ impl NodesFile {
 
 impl fmt::Display for NodesFile {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for l in &self.lines {
-            f.write_str(&l.raw)?;
-        }
-        Ok(())
+        super::write_raw(f, self.lines.iter().map(|l| l.raw.as_str()))
     }
 }
 

@@ -296,10 +296,7 @@ impl PublicAddressesFile {
 
 impl fmt::Display for PublicAddressesFile {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for l in &self.lines {
-            f.write_str(&l.raw)?;
-        }
-        Ok(())
+        super::write_raw(f, self.lines.iter().map(|l| l.raw.as_str()))
     }
 }
 

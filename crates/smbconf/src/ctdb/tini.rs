@@ -27,6 +27,7 @@
 //!   file and runs with built-in defaults, yet `ctdb-config validate` still
 //!   exits 0.
 
+use super::Span;
 pub(crate) use crate::cook::is_c_space as is_space;
 use crate::document::{Document, LineKind};
 
@@ -67,6 +68,43 @@ pub(crate) struct LexItem {
     pub column: usize,
     /// The interpretation.
     pub kind: LexKind,
+}
+
+/// One logical line of a tini-format document, with its raw bytes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Item {
+    pub(crate) raw: String,
+    pub(crate) kind: LexKind,
+}
+
+/// The items of `input`, each with its raw text.
+pub(crate) fn items(input: &str) -> Vec<Item> {
+    lex(input)
+        .into_iter()
+        .map(|it| Item {
+            raw: input[it.start..it.end].to_string(),
+            kind: it.kind,
+        })
+        .collect()
+}
+
+/// The span of every item of a (possibly edited) document, as [`lex`]
+/// would report it for the printed text.
+pub(crate) fn spans(items: &[Item]) -> Vec<Span> {
+    let mut out = Vec::with_capacity(items.len());
+    let mut offset = 0;
+    let mut line = 1;
+    for it in items {
+        out.push(Span {
+            offset,
+            len: it.raw.len(),
+            line,
+            column: first_column(&it.raw),
+        });
+        offset += it.raw.len();
+        line += it.raw.matches('\n').count();
+    }
+    out
 }
 
 /// 1-based column of the first non-blank character of `raw` (1 when there

@@ -20,8 +20,8 @@
 
 use std::fmt;
 
-use super::tini::{self, LexKind};
-use super::{CtdbError, Diagnostic, Span};
+use super::tini::{self, Item, LexKind};
+use super::{CtdbError, Diagnostic};
 
 /// A tunable with its built-in default.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -126,12 +126,6 @@ fn parse_value(s: &str) -> Option<u64> {
     u64::from_str_radix(digits, radix).ok()
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-struct Item {
-    raw: String,
-    kind: LexKind,
-}
-
 /// A lossless tunables file.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct TunablesFile {
@@ -141,14 +135,9 @@ pub struct TunablesFile {
 impl TunablesFile {
     /// Parse any text; problems come back as diagnostics.
     pub fn parse(input: &str) -> (TunablesFile, Vec<Diagnostic>) {
-        let items = tini::lex(input)
-            .into_iter()
-            .map(|it| Item {
-                raw: input[it.start..it.end].to_string(),
-                kind: it.kind,
-            })
-            .collect();
-        let file = TunablesFile { items };
+        let file = TunablesFile {
+            items: tini::items(input),
+        };
         let diags = file.check();
         (file, diags)
     }
@@ -156,18 +145,7 @@ impl TunablesFile {
     /// All findings for the current content.
     pub fn check(&self) -> Vec<Diagnostic> {
         let mut diags = Vec::new();
-        let mut offset = 0;
-        let mut line = 1;
-        for it in &self.items {
-            let lead = it.raw.len() - it.raw.trim_start().len();
-            let span = Span {
-                offset,
-                len: it.raw.len(),
-                line,
-                column: it.raw[..lead].chars().count() + 1,
-            };
-            offset += it.raw.len();
-            line += it.raw.matches('\n').count();
+        for (it, span) in self.items.iter().zip(tini::spans(&self.items)) {
             let err = match &it.kind {
                 LexKind::Blank | LexKind::Comment => None,
                 LexKind::NoEquals(text) if text.is_empty() => None,
@@ -304,10 +282,7 @@ impl TunablesFile {
 
 impl fmt::Display for TunablesFile {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for it in &self.items {
-            f.write_str(&it.raw)?;
-        }
-        Ok(())
+        super::write_raw(f, self.items.iter().map(|it| it.raw.as_str()))
     }
 }
 
