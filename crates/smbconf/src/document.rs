@@ -212,11 +212,7 @@ pub fn section_key(name: &str) -> String {
 /// Is `name` Samba's global section (`global` or `globals`, whitespace and
 /// case ignored)?
 pub fn is_global_name(name: &str) -> bool {
-    let squashed: String = name
-        .bytes()
-        .filter(|b| !crate::cook::is_c_space(*b))
-        .map(|b| b.to_ascii_lowercase() as char)
-        .collect();
+    let squashed = params::normalize(name);
     squashed == "global" || squashed == "globals"
 }
 

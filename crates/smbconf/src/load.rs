@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use crate::diag::{Diagnostic, Severity, Span};
 use crate::document::{is_global_name, Document, LineKind};
-use crate::params::{self, ParamType, Scope, Value};
+use crate::params::{self, Scope, Value};
 
 /// Reads included files. Samba resolves relative paths against the process
 /// working directory and silently skips files it cannot read.
@@ -65,14 +65,11 @@ impl Service {
         }
     }
 
-    fn value(&self, idx: u16) -> Value {
-        if let Some((_, v)) = self.set.iter().find(|(i, _)| *i == idx) {
-            return v.clone();
+    fn value(&self, idx: u16) -> &Value {
+        match self.set.iter().find(|(i, _)| *i == idx) {
+            Some((_, v)) => v,
+            None => value_in(&self.base, idx),
         }
-        if let Some(v) = self.base.get(&idx) {
-            return v.clone();
-        }
-        compiled_default(idx as usize)
     }
 
     /// Effective value of a parameter (any spelling), printed as testparm
@@ -86,13 +83,7 @@ impl Service {
         if r.def().scope != Scope::Share {
             return None;
         }
-        let mut v = self.value(r.index as u16);
-        if r.inverted {
-            if let Value::Bool(b) = v {
-                v = Value::Bool(!b);
-            }
-        }
-        Some(v.print())
+        Some(self.value(r.index as u16).inverted_if(r.inverted).print())
     }
 }
 
@@ -102,9 +93,15 @@ fn get_parametric(list: &[(String, String)], name: &str) -> Option<String> {
         .map(|(_, v)| v.clone())
 }
 
-fn compiled_default(idx: usize) -> Value {
+fn compiled_default(idx: usize) -> &'static Value {
     static CELL: std::sync::OnceLock<Vec<Value>> = std::sync::OnceLock::new();
-    CELL.get_or_init(|| params::all().iter().map(|d| d.default_value()).collect())[idx].clone()
+    &CELL.get_or_init(|| params::all().iter().map(|d| d.default_value()).collect())[idx]
+}
+
+/// The value of parameter `idx` in `map`, or its compiled default.
+fn value_in(map: &HashMap<u16, Value>, idx: u16) -> &Value {
+    map.get(&idx)
+        .unwrap_or_else(|| compiled_default(idx as usize))
 }
 
 /// A byte range of a source text whose line and column are computed only
@@ -180,8 +177,7 @@ impl Config {
         let mut cfg = Config::empty();
         let mut cur = Current::Global;
         cfg.process(text, file, loader, 0, &mut cur);
-        cfg.finish_service(cur, text, file);
-        cfg.finalize();
+        cfg.finish_service(cur);
         cfg
     }
 
@@ -222,7 +218,7 @@ impl Config {
             };
             match line.kind() {
                 LineKind::Section { name } => {
-                    self.finish_service(*cur, text, file);
+                    self.finish_service(*cur);
                     *cur = self.open_section(name);
                     if name.is_empty() {
                         self.diag(
@@ -289,7 +285,7 @@ impl Config {
     }
 
     /// Samba's `service_ok` fix-ups, applied when a share section ends.
-    fn finish_service(&mut self, cur: Current, _text: &str, _file: Option<&str>) {
+    fn finish_service(&mut self, cur: Current) {
         let Current::Service(i) = cur else { return };
         let (Some(path), Some(printable), Some(browseable), Some(available), Some(msdfs)) = (
             params::lookup("path"),
@@ -306,7 +302,7 @@ impl Config {
             svc.set_value(printable.index as u16, Value::Bool(true));
             svc.set_value(browseable.index as u16, Value::Bool(false));
         }
-        let empty = |v: Value| matches!(v, Value::Str(ref s) if s.is_empty());
+        let empty = |v: &Value| matches!(v, Value::Str(s) if s.is_empty());
         if empty(svc.value(path.index as u16))
             && lname != "homes"
             && empty(svc.value(msdfs.index as u16))
@@ -314,8 +310,6 @@ impl Config {
             svc.set_value(available.index as u16, Value::Bool(false));
         }
     }
-
-    fn finalize(&mut self) {}
 
     fn set_param(
         &mut self,
@@ -382,20 +376,12 @@ impl Config {
             }
         }
         let current = match cur {
-            Current::Global if def.scope == Scope::Global => self
-                .globals
-                .get(&idx)
-                .cloned()
-                .unwrap_or_else(|| compiled_default(idx as usize)),
-            Current::Global => self
-                .share_defaults
-                .get(&idx)
-                .cloned()
-                .unwrap_or_else(|| compiled_default(idx as usize)),
+            Current::Global if def.scope == Scope::Global => value_in(&self.globals, idx),
+            Current::Global => value_in(&self.share_defaults, idx),
             Current::Service(i) => self.services[i].value(idx),
             Current::Nowhere => return,
         };
-        let parsed = def.parse(value, Some(&current));
+        let parsed = def.parse(value, Some(current));
         let mut v = match parsed {
             Ok(v) => v,
             Err(e) => {
@@ -408,17 +394,12 @@ impl Config {
                 return;
             }
         };
-        if r.inverted {
-            if let Value::Bool(b) = v {
-                v = Value::Bool(!b);
-            }
-        }
+        v = v.inverted_if(r.inverted);
         if def.label == "realm" {
             if let Value::Str(s) = &v {
                 v = Value::Str(s.to_uppercase());
             }
         }
-        let _ = ParamType::Bool;
         if matches!(cur, Current::Global)
             && !HIDDEN_IN_GLOBAL.contains(&params::normalize(name).as_str())
         {
@@ -460,7 +441,7 @@ impl Config {
         idxs.dedup();
         for i in idxs {
             if !mine.contains(&i) {
-                to.set_value(i, from.value(i));
+                to.set_value(i, from.value(i).clone());
             }
         }
         for (k, v) in from.parametric {
@@ -511,16 +492,7 @@ impl Config {
         } else {
             &*self.share_defaults
         };
-        let mut v = src
-            .get(&idx)
-            .cloned()
-            .unwrap_or_else(|| compiled_default(idx as usize));
-        if r.inverted {
-            if let Value::Bool(b) = v {
-                v = Value::Bool(!b);
-            }
-        }
-        Some(v.print())
+        Some(value_in(src, idx).inverted_if(r.inverted).print())
     }
 
     /// The text `testparm -s` prints (its standard output) for this
@@ -551,7 +523,7 @@ impl Config {
             let is_default = if def.label == "netbios name" {
                 matches!((v, &netbios_default), (Value::Str(s), Some(d)) if s.eq_ignore_ascii_case(d))
             } else {
-                v.same_as(&compiled_default(i))
+                v.same_as(compiled_default(i))
             };
             if !is_default {
                 push_param(&mut out, def.label, &v.print());
@@ -570,7 +542,7 @@ impl Config {
             if !self.dumped.contains(&(i as u16)) {
                 continue;
             }
-            if !v.same_as(&compiled_default(i)) {
+            if !v.same_as(compiled_default(i)) {
                 push_param(&mut out, def.label, &v.print());
             }
         }
@@ -578,23 +550,14 @@ impl Config {
             out.push_str("\n\n[");
             out.push_str(&svc.name);
             out.push_str("]\n");
-            let mut set: Vec<&(u16, Value)> = svc.set.iter().collect();
-            let mut idxs: Vec<u16> = set.iter().map(|(i, _)| *i).collect();
-            for &k in svc.base.keys().chain(self.share_defaults.keys()) {
-                if !idxs.contains(&k) {
-                    idxs.push(k);
-                }
-            }
+            // Only parameters set somewhere can differ from the defaults.
+            let mut idxs: Vec<u16> = svc.set.iter().map(|(i, _)| *i).collect();
+            idxs.extend(svc.base.keys().chain(self.share_defaults.keys()));
             idxs.sort_unstable();
-            set.clear();
+            idxs.dedup();
             for idx in idxs {
                 let v = svc.value(idx);
-                let global = self
-                    .share_defaults
-                    .get(&idx)
-                    .cloned()
-                    .unwrap_or_else(|| compiled_default(idx as usize));
-                if !v.same_as(&global) {
+                if !v.same_as(value_in(&self.share_defaults, idx)) {
                     push_param(&mut out, all[idx as usize].label, &v.print());
                 }
             }

@@ -284,6 +284,15 @@ impl Value {
         }
     }
 
+    /// The value read through an inverted synonym (`writeable = yes` is
+    /// `read only = no`): booleans flip when `inverted`.
+    pub fn inverted_if(&self, inverted: bool) -> Value {
+        match self {
+            Value::Bool(b) if inverted => Value::Bool(!b),
+            v => v.clone(),
+        }
+    }
+
     /// Samba's equality of two values of the same parameter: strings compare
     /// case-insensitively (an empty string equals unset), lists item by item.
     pub fn same_as(&self, other: &Value) -> bool {
