@@ -43,6 +43,34 @@ impl Span {
     }
 }
 
+impl Span {
+    /// Like [`Span::locate`], but counting only from `line_start`, the
+    /// offset of the start of line `line` (1-based): linear in the length
+    /// of that line, not of the file.
+    pub(crate) fn locate_in_line(
+        source: &str,
+        line_start: usize,
+        line: usize,
+        start: usize,
+        end: usize,
+    ) -> Span {
+        let start = floor_char_boundary(source, start.min(source.len()));
+        let end = floor_char_boundary(source, end.clamp(start, source.len()));
+        let line_start = line_start.min(start);
+        let before = &source[line_start..start];
+        let extra = before.bytes().filter(|&b| b == b'\n').count();
+        let col_from = before
+            .rfind('\n')
+            .map_or(line_start, |i| line_start + i + 1);
+        Span {
+            start,
+            end,
+            line: line + extra,
+            column: source[col_from..start].chars().count() + 1,
+        }
+    }
+}
+
 fn floor_char_boundary(s: &str, mut i: usize) -> usize {
     while i > 0 && !s.is_char_boundary(i) {
         i -= 1;

@@ -4,8 +4,9 @@ use std::fmt;
 
 use pest::Parser as _;
 
-use crate::cook::{cook_into, trim_one, Cooked};
-use crate::diag::{Diagnostic, Severity, Span};
+use crate::cook::{cook_into, Cooked};
+use crate::diag::{Diagnostic, Span};
+use crate::lexer::{self, Class};
 use crate::params;
 
 #[derive(pest_derive::Parser)]
@@ -74,54 +75,21 @@ impl Line {
         thread_local! {
             static BUF: std::cell::RefCell<Cooked> = const { std::cell::RefCell::new(Cooked { text: Vec::new(), map: Vec::new() }) };
         }
-        BUF.with(|b| self.classify_cooked(&mut b.borrow_mut()));
-    }
-
-    fn classify_cooked(&mut self, k: &mut Cooked) {
-        cook_into(&self.raw, k);
-        let k = &*k;
-        let t = &k.text;
-        let span = |a: usize, b: usize| -> (usize, usize) {
-            let s = k.raw_offset(a);
-            let e = if b > a { k.raw_offset(b - 1) + 1 } else { s };
-            (s, e)
+        let c = BUF.with(|b| lexer::classify(&self.raw, &mut b.borrow_mut()));
+        self.name_span = c.name_span;
+        self.value_span = c.value_span;
+        self.kind = match c.class {
+            Class::Ignored => LineKind::Ignored,
+            Class::Section(name) => LineKind::Section {
+                name: name.into_owned(),
+            },
+            Class::Param(name, value) => LineKind::Param {
+                name: name.into_owned(),
+                value: value.into_owned(),
+            },
+            Class::Unclosed => LineKind::UnclosedSection,
+            Class::EmptyName => LineKind::EmptyName,
         };
-        let text = |a: usize, b: usize| String::from_utf8_lossy(&t[a..b]).into_owned();
-        if t.is_empty() {
-            self.kind = LineKind::Ignored;
-        } else if t[0] == b'[' {
-            match t[1..].iter().position(|&b| b == b']') {
-                Some(p) => {
-                    self.name_span = span(1, 1 + p);
-                    self.kind = LineKind::Section {
-                        name: text(1, 1 + p),
-                    };
-                }
-                None => {
-                    self.name_span = span(0, t.len());
-                    self.kind = LineKind::UnclosedSection;
-                }
-            }
-        } else {
-            match t.iter().position(|&b| b == b'=') {
-                None => self.kind = LineKind::Ignored,
-                Some(0) => {
-                    self.name_span = span(0, 1);
-                    self.kind = LineKind::EmptyName;
-                }
-                Some(eq) => {
-                    let (ns, ne) = trim_one(&t[..eq]);
-                    let (vs, ve) = trim_one(&t[eq + 1..]);
-                    let (vs, ve) = (vs + eq + 1, ve + eq + 1);
-                    self.name_span = span(ns, ne);
-                    self.value_span = span(vs, ve);
-                    self.kind = LineKind::Param {
-                        name: text(ns, ne),
-                        value: text(vs, ve),
-                    };
-                }
-            }
-        }
     }
 
     /// What Samba's lexer makes of the line (continuations joined,
@@ -273,40 +241,30 @@ impl Document {
     }
 
     fn diagnostics(&self, source: &str) -> Vec<Diagnostic> {
-        let mut out = Vec::new();
-        if source.starts_with('\u{feff}') {
-            out.push(Diagnostic::new(
-                Severity::Warning,
-                "file starts with a UTF-8 byte order mark: Samba reads it as part of the first line, so a section header there is ignored; save the file without BOM",
-                Span::locate(source, 0, 3),
-            ));
-        }
-        let mut offset = 0;
+        let mut out: Vec<Diagnostic> = lexer::bom_diagnostic(source).into_iter().collect();
+        let (mut offset, mut line_no) = (0, 1);
         for line in &self.lines {
-            let at =
-                |r: std::ops::Range<usize>| Span::locate(source, offset + r.start, offset + r.end);
-            match line.kind {
-                LineKind::UnclosedSection => out.push(Diagnostic::new(
-                    Severity::Error,
-                    "section header has no closing `]`",
-                    at(line.name_range()),
-                )),
-                LineKind::EmptyName => out.push(Diagnostic::new(
-                    Severity::Error,
-                    "parameter has an empty name",
-                    at(line.name_range()),
-                )),
-                LineKind::Ignored if !line.raw.trim().is_empty() && !line.raw.starts_with('\0') => {
-                    let len = line.raw.trim_end().len();
-                    out.push(Diagnostic::new(
-                        Severity::Warning,
-                        "line has no `=` and is ignored by Samba",
-                        at(0..len),
-                    ))
+            if matches!(
+                line.kind,
+                LineKind::UnclosedSection | LineKind::EmptyName | LineKind::Ignored
+            ) {
+                let c = lexer::Classified {
+                    class: match line.kind {
+                        LineKind::UnclosedSection => Class::Unclosed,
+                        LineKind::EmptyName => Class::EmptyName,
+                        _ => Class::Ignored,
+                    },
+                    name_span: line.name_span,
+                    value_span: line.value_span,
+                };
+                if let Some((sev, msg, (a, b))) = lexer::line_finding(&line.raw, &c) {
+                    let span =
+                        Span::locate_in_line(source, offset, line_no, offset + a, offset + b);
+                    out.push(Diagnostic::new(sev, msg, span));
                 }
-                _ => {}
             }
             offset += line.raw.len();
+            line_no += line.raw.bytes().filter(|&b| b == b'\n').count();
         }
         out
     }

@@ -32,6 +32,7 @@ pub mod ctdb;
 mod diag;
 mod document;
 mod emit;
+mod lexer;
 mod load;
 pub mod params;
 

@@ -1,10 +1,13 @@
 //! The effective configuration: what Samba's loader builds from documents.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
+use rustc_hash::{FxHashMap, FxHashSet};
+
+use crate::cook::Cooked;
 use crate::diag::{Diagnostic, Severity, Span};
-use crate::document::{is_global_name, Document, LineKind};
+use crate::document::{is_global_name, Document};
+use crate::lexer::{self, Class, LineClass};
 use crate::params::{self, Scope, Value};
 
 /// Reads included files. Samba resolves relative paths against the process
@@ -48,7 +51,7 @@ const MAX_INCLUDE_DEPTH: usize = 100;
 pub struct Service {
     name: String,
     set: Vec<(u16, Value)>,
-    base: Arc<HashMap<u16, Value>>,
+    base: Arc<Values>,
     parametric: Vec<(String, String)>,
 }
 
@@ -99,9 +102,38 @@ fn compiled_default(idx: usize) -> &'static Value {
 }
 
 /// The value of parameter `idx` in `map`, or its compiled default.
-fn value_in(map: &HashMap<u16, Value>, idx: u16) -> &Value {
-    map.get(&idx)
+fn value_in(map: &Values, idx: u16) -> &Value {
+    map.get(idx)
         .unwrap_or_else(|| compiled_default(idx as usize))
+}
+
+/// Values of some parameters, indexed by their position in the table.
+#[derive(Debug, Clone, Default)]
+struct Values {
+    slots: Vec<Option<Value>>,
+    /// Indices that have a value, in order of first assignment.
+    set: Vec<u16>,
+}
+
+impl Values {
+    fn get(&self, idx: u16) -> Option<&Value> {
+        self.slots.get(idx as usize)?.as_ref()
+    }
+
+    fn insert(&mut self, idx: u16, v: Value) {
+        if self.slots.is_empty() {
+            self.slots = vec![None; params::all().len()];
+        }
+        let slot = &mut self.slots[idx as usize];
+        if slot.is_none() {
+            self.set.push(idx);
+        }
+        *slot = Some(v);
+    }
+
+    fn keys(&self) -> impl Iterator<Item = u16> + '_ {
+        self.set.iter().copied()
+    }
 }
 
 /// A byte range of a source text whose line and column are computed only
@@ -110,13 +142,16 @@ fn value_in(map: &HashMap<u16, Value>, idx: u16) -> &Value {
 #[derive(Clone, Copy)]
 struct Loc<'a> {
     text: &'a str,
+    /// Offset and 1-based number of the line the range is in.
+    line_start: usize,
+    line: usize,
     start: usize,
     end: usize,
 }
 
 impl Loc<'_> {
     fn span(&self) -> Span {
-        Span::locate(self.text, self.start, self.end)
+        Span::locate_in_line(self.text, self.line_start, self.line, self.start, self.end)
     }
 }
 
@@ -131,13 +166,13 @@ pub struct CanonicalOptions {
 /// The effective configuration Samba builds from an smb.conf.
 #[derive(Debug, Clone)]
 pub struct Config {
-    globals: HashMap<u16, Value>,
+    globals: Values,
     global_parametric: Vec<(String, String)>,
-    share_defaults: Arc<HashMap<u16, Value>>,
+    share_defaults: Arc<Values>,
     /// Global-section parameters testparm would print (see `HIDDEN_IN_GLOBAL`).
-    dumped: std::collections::HashSet<u16>,
+    dumped: FxHashSet<u16>,
     services: Vec<Service>,
-    by_name: HashMap<String, usize>,
+    by_name: FxHashMap<String, usize>,
     diagnostics: Vec<Diagnostic>,
     failed: bool,
 }
@@ -153,12 +188,12 @@ enum Current {
 impl Config {
     fn empty() -> Config {
         Config {
-            globals: HashMap::new(),
+            globals: Values::default(),
             global_parametric: vec![("idmap config * : backend".into(), "tdb".into())],
-            share_defaults: Arc::new(HashMap::new()),
-            dumped: std::collections::HashSet::new(),
+            share_defaults: Arc::default(),
+            dumped: FxHashSet::default(),
             services: Vec::new(),
-            by_name: HashMap::new(),
+            by_name: FxHashMap::default(),
             diagnostics: Vec::new(),
             failed: false,
         }
@@ -199,40 +234,58 @@ impl Config {
         depth: usize,
         cur: &mut Current,
     ) {
-        let (doc, diags) = Document::parse(text);
-        for mut d in diags {
-            if d.is_error() {
-                self.failed = true;
-            }
+        if let Some(mut d) = lexer::bom_diagnostic(text) {
             d.file = file.map(str::to_string);
             self.diagnostics.push(d);
         }
-        let mut offset = 0;
-        for line in doc.lines() {
-            let here = offset;
-            offset += line.raw().len();
-            let at = |r: std::ops::Range<usize>| Loc {
+        let mut buf = Cooked {
+            text: Vec::new(),
+            map: Vec::new(),
+        };
+        let (mut offset, mut line_no) = (0, 1);
+        // After a lexer error Samba stops reading; we keep reporting the
+        // file's other lexical findings.
+        let mut stopped = false;
+        for (class, raw) in lexer::split(text) {
+            let (here, here_line) = (offset, line_no);
+            offset += raw.len();
+            line_no += raw.bytes().filter(|&b| b == b'\n').count();
+            if class != LineClass::Content {
+                continue;
+            }
+            let at = |(a, b): (usize, usize)| Loc {
                 text,
-                start: here + r.start,
-                end: here + r.end,
+                line_start: here,
+                line: here_line,
+                start: here + a,
+                end: here + b,
             };
-            match line.kind() {
-                LineKind::Section { name } => {
+            let c = lexer::classify(raw, &mut buf);
+            if let Some((sev, msg, range)) = lexer::line_finding(raw, &c) {
+                self.diag(sev, msg.to_string(), at(range), file);
+                stopped |= sev == Severity::Error;
+                continue;
+            }
+            if stopped {
+                continue;
+            }
+            match &c.class {
+                Class::Section(name) => {
                     self.finish_service(*cur);
                     *cur = self.open_section(name);
                     if name.is_empty() {
                         self.diag(
                             Severity::Error,
                             "section has an empty name".into(),
-                            at(0..2),
+                            at((0, 2)),
                             file,
                         );
                     }
                 }
-                LineKind::Param { name, value } => {
-                    let span_v = at(line.value_range());
-                    let span_n = at(line.name_range());
-                    if params::normalize(name) == "include" {
+                Class::Param(name, value) => {
+                    let span_v = at(c.value_span);
+                    let span_n = at(c.name_span);
+                    if params::strwieq(name, "include") {
                         if depth + 1 > MAX_INCLUDE_DEPTH {
                             self.diag(
                                 Severity::Error,
@@ -251,11 +304,6 @@ impl Config {
                     self.set_param(*cur, name, value, span_n, span_v, file);
                 }
                 _ => {}
-            }
-            if self.failed && matches!(line.kind(), LineKind::UnclosedSection | LineKind::EmptyName)
-            {
-                // Samba stops at the first lexer error.
-                return;
             }
         }
     }
@@ -435,8 +483,8 @@ impl Config {
         let to = &mut self.services[dest];
         let mine: Vec<u16> = to.set.iter().map(|(i, _)| *i).collect();
         let mut idxs: Vec<u16> = from.set.iter().map(|(i, _)| *i).collect();
-        idxs.extend(from.base.keys().copied());
-        idxs.extend(to.base.keys().copied());
+        idxs.extend(from.base.keys());
+        idxs.extend(to.base.keys());
         idxs.sort_unstable();
         idxs.dedup();
         for i in idxs {
@@ -514,7 +562,7 @@ impl Config {
             if def.scope != Scope::Global {
                 continue;
             }
-            let Some(v) = self.globals.get(&(i as u16)) else {
+            let Some(v) = self.globals.get(i as u16) else {
                 continue;
             };
             if !self.dumped.contains(&(i as u16)) || NEVER_DUMPED.contains(&def.label) {
@@ -536,7 +584,7 @@ impl Config {
             if def.scope != Scope::Share {
                 continue;
             }
-            let Some(v) = self.share_defaults.get(&(i as u16)) else {
+            let Some(v) = self.share_defaults.get(i as u16) else {
                 continue;
             };
             if !self.dumped.contains(&(i as u16)) {

@@ -8,8 +8,9 @@
 pub mod gen;
 mod table;
 
-use std::collections::HashMap;
 use std::sync::OnceLock;
+
+use rustc_hash::FxHashMap;
 
 pub use table::SAMBA_VERSION;
 use table::{ALIASES, PARAMS_RAW};
@@ -104,15 +105,30 @@ pub fn normalize(name: &str) -> String {
         .collect()
 }
 
-fn index() -> &'static HashMap<String, (u16, bool)> {
-    static CELL: OnceLock<HashMap<String, (u16, bool)>> = OnceLock::new();
+fn index() -> &'static FxHashMap<String, (u16, bool)> {
+    static CELL: OnceLock<FxHashMap<String, (u16, bool)>> = OnceLock::new();
     CELL.get_or_init(|| {
-        let mut m = HashMap::with_capacity(ALIASES.len());
-        for &(label, idx, inverted) in ALIASES {
-            m.insert(normalize(label), (idx, inverted));
-        }
-        m
+        ALIASES
+            .iter()
+            .map(|&(label, idx, inverted)| (normalize(label), (idx, inverted)))
+            .collect()
     })
+}
+
+/// Call `f` with the normalised form of `name` ([`normalize`]), without
+/// allocating for the short names parameters have.
+fn with_normalized<T>(name: &str, f: impl FnOnce(&str) -> T) -> T {
+    let mut buf = [0u8; 64];
+    let mut n = 0;
+    for b in name.bytes().filter(|b| !crate::cook::is_c_space(*b)) {
+        if n == buf.len() || !b.is_ascii() {
+            return f(&normalize(name));
+        }
+        buf[n] = b.to_ascii_lowercase();
+        n += 1;
+    }
+    // Only ASCII bytes were copied.
+    f(std::str::from_utf8(&buf[..n]).unwrap_or_default())
 }
 
 /// A parameter name resolved the way Samba resolves it.
@@ -135,11 +151,12 @@ impl Resolved {
 
 /// Resolve a parameter name (any spelling, synonyms included).
 pub fn lookup(name: &str) -> Option<Resolved> {
-    let n = normalize(name);
-    index().get(&n).map(|&(idx, inverted)| Resolved {
-        index: idx as usize,
-        inverted,
-        synonym: normalize(all()[idx as usize].label) != n,
+    with_normalized(name, |n| {
+        index().get(n).map(|&(idx, inverted)| Resolved {
+            index: idx as usize,
+            inverted,
+            synonym: !strwieq(all()[idx as usize].label, n),
+        })
     })
 }
 
