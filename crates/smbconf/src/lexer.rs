@@ -103,13 +103,13 @@ pub(crate) fn classify<'a>(raw: &'a str, buf: &mut Cooked) -> Classified<'a> {
     let had_nl = body.ends_with('\n');
     let body = body.strip_suffix('\n').unwrap_or(body);
     let bb = body.as_bytes();
-    let simple = !bb.contains(&b'\n')
+    // A final newline after `\` (and whitespace) is a continuation into
+    // nothing: cooking drops the backslash.
+    let continues_at_end = had_nl && bb.iter().rev().find(|&&c| !is_ws(c)) == Some(&b'\\');
+    let simple = !continues_at_end
+        && !bb.contains(&b'\n')
         && !bb.contains(&0)
-        && !bb.windows(2).any(|w| is_c_space(w[0]) && is_c_space(w[1]))
-        && !(had_nl && {
-            let t = bb.iter().rposition(|&c| !is_ws(c)).map_or(0, |i| i + 1);
-            t > 0 && bb[t - 1] == b'\\'
-        });
+        && !bb.windows(2).any(|w| is_c_space(w[0]) && is_c_space(w[1]));
     if simple {
         return interpret(bb, &|a, b| Cow::Borrowed(&body[a..b]), &|a, b| {
             (lead + a, lead + b)
