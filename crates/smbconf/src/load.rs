@@ -574,7 +574,7 @@ impl Config {
                 v.same_as(compiled_default(i))
             };
             if !is_default {
-                push_param(&mut out, def.label, &v.print());
+                push_value(&mut out, def.label, v);
             }
         }
         for (k, v) in self.global_parametric.iter().rev() {
@@ -591,7 +591,7 @@ impl Config {
                 continue;
             }
             if !v.same_as(compiled_default(i)) {
-                push_param(&mut out, def.label, &v.print());
+                push_value(&mut out, def.label, v);
             }
         }
         for svc in &self.services {
@@ -606,7 +606,7 @@ impl Config {
             for idx in idxs {
                 let v = svc.value(idx);
                 if !v.same_as(value_in(&self.share_defaults, idx)) {
-                    push_param(&mut out, all[idx as usize].label, &v.print());
+                    push_value(&mut out, all[idx as usize].label, v);
                 }
             }
             for (k, v) in svc.parametric.iter().rev() {
@@ -622,5 +622,13 @@ fn push_param(out: &mut String, label: &str, value: &str) {
     out.push_str(label);
     out.push_str(" = ");
     out.push_str(value);
+    out.push('\n');
+}
+
+fn push_value(out: &mut String, label: &str, value: &Value) {
+    out.push('\t');
+    out.push_str(label);
+    out.push_str(" = ");
+    value.print_to(out);
     out.push('\n');
 }

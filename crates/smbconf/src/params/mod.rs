@@ -105,12 +105,16 @@ pub fn normalize(name: &str) -> String {
         .collect()
 }
 
-fn index() -> &'static FxHashMap<String, (u16, bool)> {
-    static CELL: OnceLock<FxHashMap<String, (u16, bool)>> = OnceLock::new();
+/// Normalised name -> (parameter index, inverted, is a synonym).
+fn index() -> &'static FxHashMap<String, (u16, bool, bool)> {
+    static CELL: OnceLock<FxHashMap<String, (u16, bool, bool)>> = OnceLock::new();
     CELL.get_or_init(|| {
         ALIASES
             .iter()
-            .map(|&(label, idx, inverted)| (normalize(label), (idx, inverted)))
+            .map(|&(label, idx, inverted)| {
+                let synonym = !strwieq(all()[idx as usize].label, label);
+                (normalize(label), (idx, inverted, synonym))
+            })
             .collect()
     })
 }
@@ -152,10 +156,10 @@ impl Resolved {
 /// Resolve a parameter name (any spelling, synonyms included).
 pub fn lookup(name: &str) -> Option<Resolved> {
     with_normalized(name, |n| {
-        index().get(n).map(|&(idx, inverted)| Resolved {
+        index().get(n).map(|&(idx, inverted, synonym)| Resolved {
             index: idx as usize,
             inverted,
-            synonym: !strwieq(all()[idx as usize].label, n),
+            synonym,
         })
     })
 }
@@ -277,27 +281,42 @@ pub enum Value {
 impl Value {
     /// The text testparm prints for this value.
     pub fn print(&self) -> String {
+        let mut out = String::new();
+        self.print_to(&mut out);
+        out
+    }
+
+    /// Append what [`Value::print`] returns to `out`.
+    pub fn print_to(&self, out: &mut String) {
+        use std::fmt::Write as _;
         match self {
-            Value::Bool(true) => "Yes".into(),
-            Value::Bool(false) => "No".into(),
-            Value::Int(i) => i.to_string(),
-            Value::Octal(-1) => "-1".into(),
-            Value::Octal(o) => format!("0{:03o}", *o as u32),
-            Value::Enum(e) => (*e).to_string(),
-            Value::Str(s) => s.clone(),
-            Value::Char(0) => String::new(),
-            Value::Char(c) => (*c as char).to_string(),
-            Value::List(items, sep) => items
-                .iter()
-                .map(|i| {
-                    if i.contains(' ') {
-                        format!("\"{i}\"")
-                    } else {
-                        i.clone()
+            Value::Bool(true) => out.push_str("Yes"),
+            Value::Bool(false) => out.push_str("No"),
+            Value::Int(i) => {
+                let _ = write!(out, "{i}");
+            }
+            Value::Octal(-1) => out.push_str("-1"),
+            Value::Octal(o) => {
+                let _ = write!(out, "0{:03o}", *o as u32);
+            }
+            Value::Enum(e) => out.push_str(e),
+            Value::Str(s) => out.push_str(s),
+            Value::Char(0) => {}
+            Value::Char(c) => out.push(*c as char),
+            Value::List(items, sep) => {
+                for (n, i) in items.iter().enumerate() {
+                    if n > 0 {
+                        out.push_str(sep);
                     }
-                })
-                .collect::<Vec<_>>()
-                .join(sep),
+                    if i.contains(' ') {
+                        out.push('"');
+                        out.push_str(i);
+                        out.push('"');
+                    } else {
+                        out.push_str(i);
+                    }
+                }
+            }
         }
     }
 
