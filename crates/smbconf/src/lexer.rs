@@ -2,9 +2,10 @@
 //! loader's speed) and the classification of a logical line (for both the
 //! lossless [`Document`](crate::Document) and the loader).
 //!
-//! `split` must cut exactly where `grammar.pest` cuts; the property test
-//! `fast_split_matches_grammar` and the `smbconf_document` fuzz target check
-//! that on arbitrary input.
+//! `split` must cut exactly where `grammar.pest` cuts, and the borrowing
+//! fast path of `classify` must read a line exactly as full cooking does;
+//! the property tests `fast_split_matches_grammar` and
+//! `fast_path_matches_cooking` check both on arbitrary input.
 
 use std::borrow::Cow;
 
