@@ -245,7 +245,7 @@ pub enum ValueError {
     },
     /// Not a size.
     #[error(
-        "value {value:?} is not a size; use a decimal number with an optional K, M, G, T or P"
+        "value {value:?} is not a size Samba accepts; use a decimal number with an optional K, M, G, T or P, at most 2147483647 bytes"
     )]
     NotSize {
         /// The value.
@@ -552,9 +552,12 @@ impl ParamDef {
                 match hit {
                     Some((_, printed)) => Value::Enum(printed),
                     None => {
-                        let mut names: Vec<&str> =
-                            self.enum_values.iter().map(|(_, p)| *p).collect();
-                        names.dedup();
+                        let mut names: Vec<&str> = Vec::new();
+                        for (_, printed) in self.enum_values {
+                            if !names.contains(printed) {
+                                names.push(printed);
+                            }
+                        }
                         return Err(ValueError::BadEnum {
                             value: value.to_string(),
                             expected: names.join(", "),

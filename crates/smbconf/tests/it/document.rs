@@ -216,3 +216,15 @@ proptest! {
         prop_assert_eq!(canon(&twice), once);
     }
 }
+
+#[test]
+fn diagnostics_snapshot() {
+    let src = "\u{feff}[global]\n  workgroup = CORP\n  raed only = no\n  min protocol = NT1 ; old\n[data]\n  path = /srv/data\n  read only = maybe\n  create mask = 0999x\n  server role = standalone\n  aio read size = 2G\nno equals sign here\n[broken\n";
+    let cfg = Config::load(src, None, &smbconf::NoIncludes);
+    let rendered: Vec<String> = cfg
+        .diagnostics()
+        .iter()
+        .map(|d| d.render(src, "smb.conf"))
+        .collect();
+    insta::assert_snapshot!("diagnostics", rendered.join("\n"));
+}
