@@ -175,6 +175,9 @@ pub struct Config {
     by_name: FxHashMap<String, usize>,
     diagnostics: Vec<Diagnostic>,
     failed: bool,
+    /// Bytes of configuration text read (main file and includes): the
+    /// canonical form is rarely longer, so it sizes the output buffer.
+    text_len: usize,
 }
 
 #[derive(Clone, Copy)]
@@ -196,6 +199,7 @@ impl Config {
             by_name: FxHashMap::default(),
             diagnostics: Vec::new(),
             failed: false,
+            text_len: 0,
         }
     }
 
@@ -234,6 +238,7 @@ impl Config {
         depth: usize,
         cur: &mut Current,
     ) {
+        self.text_len += text.len();
         if let Some(mut d) = lexer::bom_diagnostic(text) {
             d.file = file.map(str::to_string);
             self.diagnostics.push(d);
@@ -323,7 +328,8 @@ impl Config {
         }
         self.services.push(Service {
             name: name.to_string(),
-            set: Vec::new(),
+            // A typical share sets a handful of parameters.
+            set: Vec::with_capacity(8),
             base: Arc::clone(&self.share_defaults),
             parametric: Vec::new(),
         });
@@ -552,7 +558,7 @@ impl Config {
     /// The text `testparm -s` prints, for a machine with the given options.
     pub fn canonical_with(&self, opts: &CanonicalOptions) -> String {
         let all = params::all();
-        let mut out = String::with_capacity(64 + self.services.len() * 64);
+        let mut out = String::with_capacity(256 + self.text_len);
         out.push_str("# Global parameters\n[global]\n");
         let netbios_default = opts.hostname.as_ref().map(|h| {
             let first = h.split('.').next().unwrap_or_default().to_uppercase();
