@@ -13,7 +13,7 @@ pub enum Severity {
 
 /// A location in a source text: byte range plus 1-based line and column of
 /// its start (column counted in characters).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub struct Span {
     /// Byte offset of the first byte.
     pub start: usize,

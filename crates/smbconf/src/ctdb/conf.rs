@@ -803,12 +803,7 @@ impl CtdbConf {
         let mut items = Vec::new();
         let mut diags = Vec::new();
         for it in tini::lex(input) {
-            let span = Span {
-                offset: it.start,
-                len: it.end - it.start,
-                line: it.line,
-                column: it.column,
-            };
+            let span = super::line_span(&input[it.start..it.end], it.start, it.line, it.column);
             match &it.kind {
                 LexKind::UnterminatedSection(text) => diags.push(Diagnostic::error(
                     span,

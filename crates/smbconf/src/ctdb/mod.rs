@@ -57,27 +57,22 @@ pub use tunables::{TunableSpec, TunablesFile, OBSOLETE_TUNABLES, TUNABLES};
 
 use std::fmt;
 
-/// How bad a [`Diagnostic`] is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Severity {
-    /// CTDB accepts the input but it is probably not what was meant.
-    Warning,
-    /// CTDB rejects the input (or, for the fatal lexer errors, ignores the
-    /// whole file).
-    Error,
-}
+pub use crate::diag::{Severity, Span};
 
-/// Where something is in the input: byte range plus 1-based line and column.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
-pub struct Span {
-    /// Byte offset of the first byte.
-    pub offset: usize,
-    /// Length in bytes.
-    pub len: usize,
-    /// 1-based line number.
-    pub line: usize,
-    /// 1-based column, in characters.
-    pub column: usize,
+/// The span of line `line` (1-based) of a CTDB file, which starts at byte
+/// `offset`: from its first significant character (`column`, 1-based, in
+/// characters) to its end.
+pub(crate) fn line_span(raw: &str, offset: usize, line: usize, column: usize) -> Span {
+    let lead = raw
+        .char_indices()
+        .nth(column.saturating_sub(1))
+        .map_or(raw.len(), |(i, _)| i);
+    Span {
+        start: offset + lead,
+        end: offset + raw.len(),
+        line,
+        column,
+    }
 }
 
 /// One finding of a parser or validator.
@@ -108,25 +103,11 @@ impl Diagnostic {
         }
     }
 
-    /// Render as `LINE:COL: error: message`, followed by the offending line
-    /// and a caret when `source` is the parsed text.
-    pub fn render(&self, source: &str) -> String {
-        let sev = match self.severity {
-            Severity::Warning => "warning",
-            Severity::Error => "error",
-        };
-        let mut out = format!(
-            "{}:{}: {sev}: {}",
-            self.span.line, self.span.column, self.error
-        );
-        if let Some(text) = source.lines().nth(self.span.line.saturating_sub(1)) {
-            out.push_str("\n  | ");
-            out.push_str(text);
-            out.push_str("\n  | ");
-            out.push_str(&" ".repeat(self.span.column.saturating_sub(1)));
-            out.push('^');
-        }
-        out
+    /// Render like every other diagnostic of the crate (see
+    /// [`crate::Diagnostic::render`]): header, location, the line and a caret.
+    pub fn render(&self, source: &str, file_name: &str) -> String {
+        crate::Diagnostic::new(self.severity, self.error.to_string(), self.span)
+            .render(source, file_name)
     }
 }
 
@@ -526,10 +507,10 @@ mod tests {
     fn diagnostics_render() {
         let src = "[logging]\n  Log level = INFO\n";
         let v = CtdbConf::parse(src).0.validate();
-        let r = v.diagnostics[0].render(src);
+        let r = v.diagnostics[0].render(src, "ctdb.conf");
         assert_eq!(
             r,
-            "2:3: error: unknown option `Log level` in section [logging]; option names are case- and space-sensitive, did you mean `log level`\n  |   Log level = INFO\n  |   ^"
+            "error: unknown option `Log level` in section [logging]; option names are case- and space-sensitive, did you mean `log level`\n --> ctdb.conf:2:3\n  |\n2 |   Log level = INFO\n  |   ^^^^^^^^^^^^^^^^\n"
         );
     }
 }

@@ -22,7 +22,7 @@ use std::fmt;
 use std::net::IpAddr;
 
 use super::addr::{canonical, cut_nul, parse_node_ip, trim_line};
-use super::{CtdbError, Diagnostic, Span};
+use super::{CtdbError, Diagnostic};
 
 /// One node number's entry.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -94,12 +94,7 @@ impl NodesFile {
         let mut pnn = 0u32;
         for (i, line) in self.lines.iter().enumerate() {
             let (_, column) = classify(&line.raw);
-            let span = Span {
-                offset,
-                len: line.raw.len(),
-                line: i + 1,
-                column,
-            };
+            let span = super::line_span(&line.raw, offset, i + 1, column);
             offset += line.raw.len();
             let Some(entry) = &line.entry else { continue };
             match entry {

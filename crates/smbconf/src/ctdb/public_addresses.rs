@@ -213,12 +213,7 @@ impl PublicAddressesFile {
         let mut offset = 0;
         for (i, line) in self.lines.iter().enumerate() {
             let lead = line.raw.len() - line.raw.trim_start_matches([' ', '\t', '\r']).len();
-            let span = Span {
-                offset,
-                len: line.raw.len(),
-                line: i + 1,
-                column: lead + 1,
-            };
+            let span = super::line_span(&line.raw, offset, i + 1, lead + 1);
             offset += line.raw.len();
             let (kind, mut d) = parse_line(&line.raw, span);
             diags.append(&mut d);

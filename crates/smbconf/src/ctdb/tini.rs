@@ -95,12 +95,12 @@ pub(crate) fn spans(items: &[Item]) -> Vec<Span> {
     let mut offset = 0;
     let mut line = 1;
     for it in items {
-        out.push(Span {
+        out.push(super::line_span(
+            &it.raw,
             offset,
-            len: it.raw.len(),
             line,
-            column: first_column(&it.raw),
-        });
+            first_column(&it.raw),
+        ));
         offset += it.raw.len();
         line += it.raw.matches('\n').count();
     }
