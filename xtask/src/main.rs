@@ -22,6 +22,7 @@ const APT_PACKAGES: &[&str] = &[
     "smbclient",
     "winbind",
     "ctdb",
+    "zfs-fuse",
     "procps",
     "iproute2",
 ];

@@ -1,0 +1,16 @@
+//! Integration tests of the backends crate.
+//!
+//! * `dir`: the directory backend on a temp dir.
+//! * `zfs_fixtures`: the pure zfs parsers on output captured from zfs-fuse.
+//! * `zfs_plan`: zfs command sequences through the recording runner (insta).
+//! * `zfs_real`: end to end against a zfs-fuse pool on a sparse file (skips
+//!   with a printed reason when zfs-fuse is missing, fails instead when
+//!   `SMBGW_REQUIRE_REAL=1`).
+
+// Test helpers outside #[test] functions panic on failure too.
+#![allow(clippy::unwrap_used)]
+
+mod dir;
+mod zfs_fixtures;
+mod zfs_plan;
+mod zfs_real;

@@ -1,0 +1,326 @@
+//! End to end against zfs-fuse: a pool on a sparse file in a temp dir.
+//!
+//! The zfs-fuse daemon is one per machine (fixed socket and state paths), so
+//! the tests are serialized by a global mutex. The harness starts the daemon
+//! if none runs (and stops only a daemon it started), creates a uniquely
+//! named pool whose mountpoint is under the temp dir, and on drop — also
+//! when a test panics — destroys that pool only, stops its daemon (SIGTERM,
+//! up to ~7 s, then SIGKILL) and removes the temp dir.
+
+use std::fs::{self, File};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::time::{Duration, Instant};
+
+use backends::{
+    Backend, CaseSensitivity, CreateOptions, Error, Purge, QuotaPolicy, UsageScope, VolumeName,
+    ZfsBackend,
+};
+use runner::{Cmd, RealRunner, Runner};
+use rustix::process::{kill_process, Pid, Signal};
+
+static ZFS_LOCK: Mutex<()> = Mutex::new(());
+static POOL_COUNTER: AtomicU32 = AtomicU32::new(0);
+
+struct ZfsPool {
+    pool: String,
+    dir: Option<tempfile::TempDir>,
+    daemon: Option<Child>,
+    _guard: MutexGuard<'static, ()>,
+}
+
+fn on_path(program: &str) -> bool {
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    std::env::split_paths(&path)
+        .chain(["/usr/sbin", "/sbin"].map(PathBuf::from))
+        .any(|d| d.join(program).is_file())
+}
+
+fn quiet(program: &str, args: &[&str]) -> bool {
+    Command::new(program)
+        .args(args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+fn zfs_cli(args: &[&str]) -> String {
+    let out = RealRunner::new()
+        .run(&Cmd::new("zfs").args(args.iter().copied()))
+        .unwrap();
+    out.stdout_str().into_owned()
+}
+
+impl ZfsPool {
+    /// A fresh pool, or `None` (after printing why) when zfs-fuse is not
+    /// installed and `SMBGW_REQUIRE_REAL` is not `1`.
+    fn new(test: &str) -> Option<ZfsPool> {
+        let guard = ZFS_LOCK.lock().unwrap_or_else(PoisonError::into_inner);
+        let missing: Vec<_> = ["zfs-fuse", "zfs", "zpool"]
+            .into_iter()
+            .filter(|p| !on_path(p))
+            .collect();
+        if !missing.is_empty() {
+            let why = format!(
+                "{} not installed (apt-get install -y zfs-fuse)",
+                missing.join(", ")
+            );
+            if std::env::var("SMBGW_REQUIRE_REAL").as_deref() == Ok("1") {
+                panic!("{test}: {why}, and SMBGW_REQUIRE_REAL=1 requires the real zfs");
+            }
+            println!("SKIP: {test}: {why}");
+            return None;
+        }
+        let dir = tempfile::Builder::new()
+            .prefix("smbgw-zfs-")
+            .tempdir()
+            .unwrap();
+        let mut pool = ZfsPool {
+            pool: String::new(),
+            dir: None,
+            daemon: None,
+            _guard: guard,
+        };
+        if !quiet("zpool", &["list", "-H", "-o", "name"]) {
+            let log = File::create(dir.path().join("zfs-fuse.log")).unwrap();
+            use std::os::unix::process::CommandExt;
+            let child = Command::new("zfs-fuse")
+                .args(["-n", "--no-kstat-mount"])
+                .stdin(Stdio::null())
+                .stdout(log.try_clone().unwrap())
+                .stderr(log)
+                .process_group(0)
+                .spawn()
+                .unwrap();
+            pool.daemon = Some(child);
+            let start = Instant::now();
+            while !quiet("zpool", &["list", "-H", "-o", "name"]) {
+                assert!(
+                    start.elapsed() < Duration::from_secs(10),
+                    "zfs-fuse did not become ready in 10 s"
+                );
+                std::thread::sleep(Duration::from_millis(50));
+            }
+        }
+        let name = format!(
+            "smbgwt{}x{}",
+            std::process::id(),
+            POOL_COUNTER.fetch_add(1, Ordering::Relaxed)
+        );
+        let img = dir.path().join("pool.img");
+        File::create(&img).unwrap().set_len(512 << 20).unwrap();
+        let mnt = dir.path().join("mnt");
+        let (mnt_s, img_s) = (mnt.to_str().unwrap(), img.to_str().unwrap());
+        RealRunner::new()
+            .run(&Cmd::new("zpool").args(["create", "-m", mnt_s, &name, img_s]))
+            .unwrap();
+        pool.pool = name;
+        pool.dir = Some(dir);
+        Some(pool)
+    }
+
+    fn mnt(&self) -> PathBuf {
+        self.dir
+            .as_ref()
+            .map(|d| d.path().join("mnt"))
+            .unwrap_or_default()
+    }
+}
+
+impl Drop for ZfsPool {
+    fn drop(&mut self) {
+        if !self.pool.is_empty() {
+            for attempt in 0..5 {
+                if quiet("zpool", &["destroy", "-f", &self.pool]) {
+                    break;
+                }
+                eprintln!(
+                    "zpool destroy {} failed (attempt {attempt}); retrying",
+                    self.pool
+                );
+                std::thread::sleep(Duration::from_millis(500));
+            }
+        }
+        if let Some(mut child) = self.daemon.take() {
+            let pid = Pid::from_child(&child);
+            let _ = kill_process(pid, Signal::TERM);
+            let start = Instant::now();
+            while child.try_wait().ok().flatten().is_none() {
+                if start.elapsed() > Duration::from_secs(7) {
+                    let _ = child.kill();
+                    let _ = child.wait();
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(50));
+            }
+        }
+        // TempDir removes itself after the pool and its mounts are gone.
+        self.dir.take();
+    }
+}
+
+fn name(s: &str) -> VolumeName {
+    VolumeName::new(s).unwrap()
+}
+
+/// Writes 1 MiB chunks until the filesystem refuses; returns the error.
+fn write_until_full(path: &Path, limit: u64) -> std::io::Error {
+    let mut f = File::create(path).unwrap();
+    let chunk = vec![0x5a_u8; 1 << 20];
+    let mut written = 0u64;
+    loop {
+        if let Err(e) = f.write_all(&chunk).and_then(|()| f.sync_all()) {
+            return e;
+        }
+        written += chunk.len() as u64;
+        assert!(
+            written <= limit,
+            "wrote {written} bytes without hitting the quota"
+        );
+    }
+}
+
+#[test]
+fn zfs_quota_is_enforced_resized_and_measured() {
+    let Some(pool) = ZfsPool::new("zfs_quota_is_enforced_resized_and_measured") else {
+        return;
+    };
+    let zfs = ZfsBackend::new(RealRunner::new(), &pool.pool).unwrap();
+    let opts = CreateOptions {
+        quota: Some("20M".parse().unwrap()),
+        ..Default::default()
+    };
+    let vol = zfs.create(&name("q1"), &opts).unwrap();
+    assert_eq!(vol.path, pool.mnt().join("q1"));
+    assert_eq!(zfs.host_path(&vol).unwrap(), vol.path);
+    assert_eq!(
+        zfs_cli(&["get", "-H", "-o", "value", "refquota,quota,xattr", &vol.id]),
+        "20M\nnone\non\n"
+    );
+
+    let err = write_until_full(&vol.path.join("big"), 64 << 20);
+    assert_eq!(
+        err.raw_os_error(),
+        Some(rustix::io::Errno::DQUOT.raw_os_error()),
+        "{err}"
+    );
+
+    let exact = zfs.exact_usage(&vol).unwrap();
+    assert_eq!(exact.total, Some(20 << 20));
+    assert!(exact.used >= 19 << 20, "{exact:?}");
+    assert!(exact.available < 1 << 20, "{exact:?}");
+    let cheap = zfs.usage(&vol).unwrap();
+    assert_eq!(cheap.scope, UsageScope::Volume);
+    assert!(
+        cheap.used >= 19 << 20 && cheap.total.unwrap() <= 21 << 20,
+        "{cheap:?}"
+    );
+
+    let err = zfs
+        .resize(&vol, "10M".parse().unwrap(), QuotaPolicy::Enforced)
+        .unwrap_err();
+    assert!(matches!(err, Error::QuotaBelowUsage { .. }), "{err:?}");
+    zfs.resize(&vol, "64M".parse().unwrap(), QuotaPolicy::Enforced)
+        .unwrap();
+    assert_eq!(zfs.exact_usage(&vol).unwrap().total, Some(64 << 20));
+    let cheap = zfs.usage(&vol).unwrap();
+    assert!(cheap.total.unwrap() > 60 << 20, "{cheap:?}");
+    // Room again after growing.
+    fs::write(vol.path.join("more"), vec![1u8; 4 << 20]).unwrap();
+
+    // Collision, adopt keeps the data and quota.
+    let err = zfs.create(&name("q1"), &opts).unwrap_err();
+    assert!(matches!(err, Error::AlreadyExists { .. }), "{err:?}");
+    let adopted = zfs.adopt(&name("q1")).unwrap();
+    assert_eq!(adopted.quota, Some("64M".parse().unwrap()));
+    assert!(adopted.path.join("more").exists());
+
+    zfs.release(&adopted).unwrap();
+    assert!(adopted.path.join("more").exists());
+    if let Err(e) = zfs.destroy(&adopted, &Purge::confirm("q1")) {
+        panic!("destroy failed: {e} ({e:?})");
+    }
+    let err = zfs.adopt(&name("q1")).unwrap_err();
+    assert!(matches!(err, Error::NotFound { .. }), "{err:?}");
+}
+
+#[test]
+fn zfs_bad_input_and_in_use() {
+    let Some(pool) = ZfsPool::new("zfs_bad_input_and_in_use") else {
+        return;
+    };
+    let opts = CreateOptions {
+        quota: Some("8M".parse().unwrap()),
+        ..Default::default()
+    };
+
+    let missing_parent =
+        ZfsBackend::new(RealRunner::new(), &format!("{}/nope", pool.pool)).unwrap();
+    let err = missing_parent.create(&name("x"), &opts).unwrap_err();
+    assert!(matches!(err, Error::ParentNotFound { .. }), "{err:?}");
+    let missing_pool = ZfsBackend::new(RealRunner::new(), "smbgwnosuchpool/smb").unwrap();
+    let err = missing_pool.create(&name("x"), &opts).unwrap_err();
+    assert_eq!(err.to_string(), "zfs pool `smbgwnosuchpool` does not exist; check `zpool list` and the storage configuration");
+
+    let zfs = ZfsBackend::new(RealRunner::new(), &pool.pool).unwrap();
+    let o = CreateOptions {
+        case_sensitivity: Some(CaseSensitivity::Insensitive),
+        ..opts.clone()
+    };
+    let vol = zfs.create(&name("busy"), &o).unwrap();
+    assert_eq!(
+        zfs_cli(&["get", "-H", "-o", "value", "casesensitivity", &vol.id]),
+        "insensitive\n"
+    );
+    // A quota too small for ZFS is refused before anything is created.
+    let tiny = CreateOptions {
+        quota: Some("4K".parse().unwrap()),
+        ..Default::default()
+    };
+    assert!(matches!(
+        zfs.create(&name("tiny"), &tiny),
+        Err(Error::QuotaTooSmall { .. })
+    ));
+    assert_eq!(
+        zfs_cli(&["list", "-H", "-o", "name", "-r", &pool.pool]),
+        format!("{0}\n{0}/busy\n", pool.pool)
+    );
+
+    // Snapshots.
+    fs::write(vol.path.join("v1.txt"), "one").unwrap();
+    zfs_cli(&["snapshot", &format!("{}@GMT-2024.01.02-03.04.05", vol.id)]);
+    let snaps = zfs.snapshots(&vol).unwrap();
+    assert_eq!(snaps.snapshots.len(), 1);
+    assert_eq!(snaps.snapshots[0].name, "GMT-2024.01.02-03.04.05");
+    assert_eq!(
+        snaps.snapshots[0].path,
+        vol.path.join(".zfs/snapshot/GMT-2024.01.02-03.04.05")
+    );
+    println!("zfs-fuse .zfs/snapshot browsable: {}", snaps.browsable);
+
+    // In use: a process with its working directory inside.
+    let mut child = Command::new("sleep")
+        .arg("30")
+        .current_dir(&vol.path)
+        .spawn()
+        .unwrap();
+    let err = zfs.destroy(&vol, &Purge::confirm("busy")).unwrap_err();
+    let _ = child.kill();
+    let _ = child.wait();
+    match &err {
+        Error::InUse { users, .. } => assert_eq!(users, &[format!("pid {} (sleep)", child.id())]),
+        other => panic!("{other:?}"),
+    }
+    assert!(vol.path.join("v1.txt").exists());
+
+    // Destroy takes the snapshot with it.
+    zfs.destroy(&vol, &Purge::confirm("busy")).unwrap();
+    assert_eq!(
+        zfs_cli(&["list", "-H", "-o", "name", "-r", &pool.pool]),
+        format!("{}\n", pool.pool)
+    );
+}
