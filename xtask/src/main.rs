@@ -27,8 +27,23 @@ const APT_PACKAGES: &[&str] = &[
     "iproute2",
 ];
 
-/// Fuzz targets (fuzz/fuzz_targets/*.rs).
-pub(crate) const FUZZ_TARGETS: &[&str] = &["smbconf_document", "smbconf_config", "ctdb_files"];
+/// Fuzz targets (fuzz/fuzz_targets/*.rs) with the number of inputs their
+/// smoke run tries (about 20 s each on a CI machine).
+pub(crate) const FUZZ_TARGETS: &[(&str, u64)] = &[
+    ("smbconf_document", 4_000),
+    ("smbconf_config", 5_000),
+    ("ctdb_files", 80_000),
+];
+
+/// How long each fuzz target runs.
+#[derive(Clone, Copy)]
+pub(crate) enum FuzzBudget {
+    /// Explore for this many seconds per target (random seed).
+    Seconds(u64),
+    /// The test command's smoke: a fixed seed and a fixed number of inputs,
+    /// so a green run stays green (exploration is `cargo xtask fuzz`).
+    Smoke,
+}
 
 pub(crate) fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -99,24 +114,29 @@ fn install_deps() -> Result<()> {
 
 /// `cargo fuzz` needs nightly flags; the stable toolchain accepts them with
 /// RUSTC_BOOTSTRAP=1, so no second toolchain is needed.
-pub(crate) fn fuzz(seconds: u64) -> Result<()> {
+pub(crate) fn fuzz(budget: FuzzBudget) -> Result<()> {
     let dir = root().join("fuzz");
-    for target in FUZZ_TARGETS {
+    for &(target, smoke_runs) in FUZZ_TARGETS {
         let corpus = dir.join("corpus").join(target);
         std::fs::create_dir_all(&corpus)?;
-        // Run on a scratch copy so a smoke run does not grow the committed
-        // (minimised) corpus.
+        // New inputs go to a scratch directory so a run does not grow the
+        // committed corpus.
         let scratch = tempdir_path(&format!("fuzz-{target}"))?;
-        run(Command::new("cargo")
+        let limits = match budget {
+            FuzzBudget::Seconds(s) => vec![format!("-max_total_time={s}")],
+            FuzzBudget::Smoke => vec!["-seed=1".to_string(), format!("-runs={smoke_runs}")],
+        };
+        let result = run(Command::new("cargo")
             .current_dir(&dir)
             .env("RUSTC_BOOTSTRAP", "1")
             .args(["fuzz", "run", target])
             .arg(&scratch)
             .arg(&corpus)
             .arg("--")
-            .arg(format!("-max_total_time={seconds}"))
-            .arg("-print_final_stats=1"))?;
+            .args(&limits)
+            .arg("-print_final_stats=1"));
         let _ = std::fs::remove_dir_all(&scratch);
+        result?;
     }
     Ok(())
 }
@@ -145,7 +165,7 @@ fn test() -> Result<()> {
         .current_dir(&root)
         .env("SMBGW_REQUIRE_REAL", "1")
         .args(["test", "--workspace", "--no-fail-fast"]))?;
-    fuzz(20)?;
+    fuzz(FuzzBudget::Smoke)?;
     Ok(())
 }
 
@@ -175,7 +195,7 @@ fn main() -> Result<()> {
                 .map(|s| s.parse())
                 .transpose()
                 .context("SECONDS must be a number")?;
-            fuzz(secs.unwrap_or(60))
+            fuzz(FuzzBudget::Seconds(secs.unwrap_or(60)))
         }
         Some("bench") => {
             install_deps()?;
