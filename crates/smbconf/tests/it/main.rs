@@ -4,5 +4,6 @@ mod canonical;
 mod ctdb;
 mod document;
 mod emit;
+mod include;
 mod params;
 mod real;
