@@ -29,6 +29,12 @@ pub enum Error {
         /// Backend name.
         backend: &'static str,
     },
+    /// The backend needs a size and none was given.
+    #[error("a {backend} volume needs a size; give a quota")]
+    QuotaRequired {
+        /// Backend name.
+        backend: &'static str,
+    },
     /// A volume name is not acceptable.
     #[error("invalid volume name `{name}`: {reason}")]
     InvalidName {
@@ -58,6 +64,14 @@ pub enum Error {
     /// The ZFS pool does not exist.
     #[error("zfs pool `{pool}` does not exist; check `zpool list` and the storage configuration")]
     PoolNotFound {
+        /// The pool.
+        pool: String,
+    },
+    /// The Ceph pool does not exist.
+    #[error(
+        "ceph pool `{pool}` does not exist; check `ceph osd pool ls` and the storage configuration"
+    )]
+    CephPoolNotFound {
         /// The pool.
         pool: String,
     },
@@ -102,6 +116,16 @@ pub enum Error {
         requested: Quota,
         /// Bytes in use.
         used: u64,
+    },
+    /// The filesystem on the volume cannot shrink.
+    #[error("cannot shrink `{id}` to {requested}: {fs} cannot shrink; keep the current size or copy the data to a new, smaller volume")]
+    ShrinkUnsupported {
+        /// Image name.
+        id: String,
+        /// The refused size.
+        requested: Quota,
+        /// The filesystem.
+        fs: &'static str,
     },
     /// The volume is not mounted, so it has no path to serve.
     #[error("`{id}` is not mounted (mountpoint {mountpoint}); mount it (`zfs mount {id}`) or give it a mountpoint")]

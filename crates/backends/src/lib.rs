@@ -8,6 +8,10 @@
 //! * [`ZfsBackend`]: a dataset under a parent dataset, driven through the
 //!   `zfs` CLI via a [`runner::Runner`]. Works with OpenZFS 2.x and with
 //!   zfs-fuse 0.7 (see [`zfs`] for the differences it handles).
+//! * [`CephFsBackend`]: a CephFS subvolume (`ceph fs subvolume`), served
+//!   from where the filesystem is mounted on the host.
+//! * [`RbdBackend`]: an RBD image with XFS, mapped by a [`RbdMapping`]
+//!   strategy (kernel `rbd map`, or `rbd-fuse` + a loop device).
 //!
 //! Every backend can create a volume with a quota or adopt an existing one
 //! (never reformatting or resetting it), resize the quota (shrinking below
@@ -34,24 +38,29 @@
 //! dir.destroy(&vol, &Purge::confirm("team")).unwrap();
 //! ```
 //!
-//! Limitations: CephFS and RBD backends are not implemented yet. Volume
-//! names are restricted to [`VolumeName`]'s portable character set, and
+//! Limitations: volume names are restricted to [`VolumeName`]'s portable character set, and
 //! create/adopt only address volumes directly under the configured parent.
 
+pub mod ceph;
+pub mod cephfs;
 mod dir;
 mod error;
 mod fsinfo;
 mod name;
 mod quota;
+pub mod rbd;
 pub mod zfs;
 
 use std::path::PathBuf;
 
+pub use ceph::CephClient;
+pub use cephfs::CephFsBackend;
 pub use dir::DirBackend;
 pub use error::{Error, Result};
 pub use fsinfo::{statvfs_usage, users_of};
 pub use name::VolumeName;
 pub use quota::{Quota, QuotaProblem};
+pub use rbd::{FuseLoopMap, KernelMap, RbdBackend, RbdMapping};
 pub use zfs::ZfsBackend;
 
 /// Which backend a volume belongs to.
@@ -62,6 +71,10 @@ pub enum BackendKind {
     Dir,
     /// [`ZfsBackend`].
     Zfs,
+    /// [`CephFsBackend`].
+    CephFs,
+    /// [`RbdBackend`].
+    Rbd,
 }
 
 /// What to do with a quota the backend cannot enforce.

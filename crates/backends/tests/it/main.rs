@@ -10,6 +10,9 @@
 // Test helpers outside #[test] functions panic on failure too.
 #![allow(clippy::unwrap_used)]
 
+mod ceph_fixtures;
+mod ceph_plan;
+mod ceph_real;
 mod dir;
 mod zfs_fixtures;
 mod zfs_plan;

@@ -569,35 +569,52 @@ impl ParamDef {
             ParamType::UString => Value::Str(value.to_uppercase()),
             ParamType::Char => Value::Char(value.as_bytes().first().copied().unwrap_or(0)),
             ParamType::CmdList => Value::List(split_list(value), " "),
-            ParamType::List => {
-                let items = split_list(value);
-                let edits = items.iter().filter(|i| i.starts_with(['+', '-'])).count();
-                if edits > 0 && edits == items.len() {
-                    let mut base = match current {
-                        Some(Value::List(l, _)) => l.clone(),
-                        _ => Vec::new(),
-                    };
-                    for item in &items {
-                        let name = &item[1..];
-                        if item.starts_with('+') {
-                            if !base.iter().any(|b| b.eq_ignore_ascii_case(name)) {
-                                base.push(name.to_string());
-                            }
-                        } else {
-                            base.retain(|b| !b.eq_ignore_ascii_case(name));
-                        }
-                    }
-                    Value::List(base, ", ")
-                } else if edits > 0 {
-                    return Err(ValueError::ListSyntax {
-                        value: value.to_string(),
-                    });
-                } else {
-                    Value::List(items, ", ")
-                }
-            }
+            ParamType::List => parse_list_edit(split_list(value), current, value)?,
         })
     }
+}
+
+/// Samba's assignment to a list parameter (observed with testparm 4.17):
+/// tokens are read in order; `+name`/`-name` add (once) or remove (the
+/// first exact match) when there is a current list; a plain token first
+/// replaces the whole list with all tokens as written; a plain token after
+/// an edit is "unsupported list syntax". An empty value changes nothing. A
+/// lone `+` or `-` is a plain token. An empty compiled default is Samba's
+/// NULL list, to which edits do not apply.
+fn parse_list_edit(
+    items: Vec<String>,
+    current: Option<&Value>,
+    value: &str,
+) -> Result<Value, ValueError> {
+    let mut list: Option<Vec<String>> = match current {
+        Some(Value::List(l, _)) if !l.is_empty() => Some(l.clone()),
+        _ => None,
+    };
+    if items.is_empty() {
+        return Ok(Value::List(list.unwrap_or_default(), ", "));
+    }
+    for (i, item) in items.iter().enumerate() {
+        let (op, name) = (item.as_bytes()[0], &item[1..]);
+        match list.as_mut() {
+            Some(l) if op == b'+' && !name.is_empty() => {
+                if !l.iter().any(|b| b == name) {
+                    l.push(name.to_string());
+                }
+            }
+            Some(l) if op == b'-' && !name.is_empty() => {
+                if let Some(pos) = l.iter().position(|b| b == name) {
+                    l.remove(pos);
+                }
+            }
+            _ if i == 0 => return Ok(Value::List(items, ", ")),
+            _ => {
+                return Err(ValueError::ListSyntax {
+                    value: value.to_string(),
+                })
+            }
+        }
+    }
+    Ok(Value::List(list.unwrap_or_default(), ", "))
 }
 
 #[cfg(test)]
@@ -678,5 +695,30 @@ mod tests {
         let v = d.parse("-AES-128-CCM", Some(&cur)).unwrap();
         assert_eq!(v.print(), "AES-128-GCM, AES-256-GCM, AES-256-CCM");
         assert!(d.parse("+a b", Some(&cur)).is_err());
+        assert!(d.parse("-AES-128-CCM x", Some(&cur)).is_err());
+        // Each case observed with testparm 4.17.
+        let p = |v: &str, cur: &Value| d.parse(v, Some(cur)).unwrap().print();
+        assert_eq!(p("a +b", &cur), "a, +b");
+        assert_eq!(p("+", &cur), "+");
+        assert_eq!(p("+ -AES-128-GCM", &cur), "+, -AES-128-GCM");
+        assert_eq!(p("", &cur), cur.print());
+        assert_eq!(
+            p("-aes-128-ccm", &cur),
+            cur.print(),
+            "removal is case-sensitive"
+        );
+        assert_eq!(p("+x +x", &cur), format!("{}, x", cur.print()));
+        let twice = d.parse("AES-128-GCM AES-128-GCM", None).unwrap();
+        assert_eq!(
+            p("-AES-128-GCM", &twice),
+            "AES-128-GCM",
+            "only the first match goes"
+        );
+        let empty_default = lookup("mit kdc command").unwrap().def();
+        let null = empty_default.default_value();
+        assert_eq!(
+            empty_default.parse("+x", Some(&null)).unwrap().print(),
+            "+x"
+        );
     }
 }
