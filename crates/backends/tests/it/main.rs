@@ -6,6 +6,12 @@
 //! * `zfs_real`: end to end against a zfs-fuse pool on a sparse file (skips
 //!   with a printed reason when zfs-fuse is missing, fails instead when
 //!   `SMBGW_REQUIRE_REAL=1`).
+//! * `ceph_fixtures`: the pure ceph/rbd parsers on output captured from Ceph
+//!   Pacific 16.2.15.
+//! * `ceph_plan`: CephFS and RBD (krbd mapping) command sequences (insta).
+//! * `ceph_real`: CephFS (ceph-fuse) and RBD (rbd-fuse + loop + XFS) end to
+//!   end against a private single-node cluster the test brings up and tears
+//!   down (same skip/fail rule).
 
 // Test helpers outside #[test] functions panic on failure too.
 #![allow(clippy::unwrap_used)]

@@ -378,14 +378,13 @@ fn destroy_refuses_children_busy_mounts_and_unconfirmed_purges() {
     );
     r.on(["zfs", "list"], Reply::ok(format!("{DS}\n")));
     r.on(get("mounted", DS), rows(DS, &[("mounted", "yes")]));
-    r.on(
-        ["zfs", "unmount"],
-        Reply::fail(1, include_str!("../fixtures/zfs-fuse-0.7/unmount_busy.err")),
-    );
-    r.on(
-        ["zfs", "unmount"],
-        Reply::fail(1, include_str!("../fixtures/zfs-fuse-0.7/unmount_busy.err")),
-    );
+    // The first try and five retries (about 3 s) all find it busy.
+    for _ in 0..6 {
+        r.on(
+            ["zfs", "unmount"],
+            Reply::fail(1, include_str!("../fixtures/zfs-fuse-0.7/unmount_busy.err")),
+        );
+    }
     let err = ZfsBackend::new(&r, PARENT)
         .unwrap()
         .destroy(&zfs_vol, &Purge::confirm(DS))
@@ -393,6 +392,10 @@ fn destroy_refuses_children_busy_mounts_and_unconfirmed_purges() {
     assert!(matches!(err, Error::InUse { .. }), "{err:?}");
     assert!(err.to_string().contains("target is busy"), "{err}");
     assert!(!r.transcript().contains("destroy"));
+    assert!(
+        r.unused_replies().is_empty(),
+        "every busy reply was consumed"
+    );
 }
 
 #[test]
