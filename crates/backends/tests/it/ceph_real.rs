@@ -27,7 +27,7 @@ use runner::RealRunner;
 use rustix::io::Errno;
 use rustix::process::{kill_process, Pid, Signal};
 
-const FS: &str = "testfs";
+pub(crate) const FS: &str = "testfs";
 
 fn on_path(program: &str) -> bool {
     let path = std::env::var_os("PATH").unwrap_or_default();
@@ -44,9 +44,9 @@ fn free_port() -> u16 {
         .port()
 }
 
-struct Cluster {
+pub(crate) struct Cluster {
     dir: Option<tempfile::TempDir>,
-    d: PathBuf,
+    pub(crate) d: PathBuf,
     mgr: Option<Child>,
 }
 
@@ -54,7 +54,7 @@ impl Cluster {
     /// A running cluster with CephFS `testfs` and pool `rbd`, or `None`
     /// (after printing why) when Ceph is not installed and
     /// `SMBGW_REQUIRE_REAL` is not `1`.
-    fn new(test: &str) -> Option<Cluster> {
+    pub(crate) fn new(test: &str) -> Option<Cluster> {
         let missing: Vec<_> = [
             "ceph-mon",
             "ceph-mgr",
@@ -104,12 +104,12 @@ impl Cluster {
         self.d.join("ceph.conf")
     }
 
-    fn client(&self) -> CephClient {
+    pub(crate) fn client(&self) -> CephClient {
         CephClient::with_conf(self.conf())
     }
 
     /// Runs a command with `CEPH_CONF` set; panics with its stderr on failure.
-    fn sh(&self, program: &str, args: &[&str]) -> String {
+    pub(crate) fn sh(&self, program: &str, args: &[&str]) -> String {
         let out = Command::new(program)
             .args(args)
             .env("CEPH_CONF", self.conf())
@@ -319,7 +319,7 @@ impl Cluster {
 
     /// Mounts a subvolume with ceph-fuse at `mnt`, with a key from
     /// `fs subvolume authorize` (which cannot mount `/`).
-    fn mount_subvolume(&self, name: &str, sub_path: &str, mnt: &Path) {
+    pub(crate) fn mount_subvolume(&self, name: &str, sub_path: &str, mnt: &Path) {
         let ds = self.d.display().to_string();
         let user = format!("smb{name}");
         self.sh(

@@ -12,10 +12,12 @@
 //! * `ceph_real`: CephFS (ceph-fuse) and RBD (rbd-fuse + loop + XFS) end to
 //!   end against a private single-node cluster the test brings up and tears
 //!   down (same skip/fail rule).
+//! * `bench`: the benchmarks, ignored unless run by `cargo xtask bench`.
 
 // Test helpers outside #[test] functions panic on failure too.
 #![allow(clippy::unwrap_used)]
 
+mod bench;
 mod ceph_fixtures;
 mod ceph_plan;
 mod ceph_real;

@@ -25,8 +25,8 @@ use rustix::process::{kill_process, Pid, Signal};
 static ZFS_LOCK: Mutex<()> = Mutex::new(());
 static POOL_COUNTER: AtomicU32 = AtomicU32::new(0);
 
-struct ZfsPool {
-    pool: String,
+pub(crate) struct ZfsPool {
+    pub(crate) pool: String,
     dir: Option<tempfile::TempDir>,
     daemon: Option<Child>,
     _guard: MutexGuard<'static, ()>,
@@ -58,7 +58,7 @@ fn zfs_cli(args: &[&str]) -> String {
 impl ZfsPool {
     /// A fresh pool, or `None` (after printing why) when zfs-fuse is not
     /// installed and `SMBGW_REQUIRE_REAL` is not `1`.
-    fn new(test: &str) -> Option<ZfsPool> {
+    pub(crate) fn new(test: &str) -> Option<ZfsPool> {
         let guard = ZFS_LOCK.lock().unwrap_or_else(PoisonError::into_inner);
         let missing: Vec<_> = ["zfs-fuse", "zfs", "zpool"]
             .into_iter()
