@@ -1,206 +1,157 @@
 //! `pve-smbgateway`: serve SMB shares from Proxmox VE storage.
 //!
 //! This binary only parses flags, calls the libraries and maps errors to
-//! exit codes: 0 success, 1 the input has errors (lint), 2 usage or I/O error.
+//! exit codes (see [`exit`]).
 
-use std::io::Write as _;
-use std::path::{Path, PathBuf};
+mod conf;
+mod share;
+mod syslog;
+
+use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::{bail, Context as _, Result};
-use clap::{Parser, Subcommand};
-use smbconf::{CanonicalOptions, Config, Document, Loader, Severity};
+use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
+
+/// Exit codes.
+pub mod exit {
+    /// The input has errors (`conf lint`).
+    pub const LINT: u8 = 1;
+    /// Usage, I/O or another unexpected error.
+    pub const ERROR: u8 = 2;
+    /// Bad input: refused before anything changed.
+    pub const INVALID: u8 = 3;
+    /// The share (or user) does not exist / already exists.
+    pub const NOT_FOUND: u8 = 4;
+    /// The operation failed half-way and was rolled back.
+    pub const ROLLED_BACK: u8 = 5;
+    /// The operation failed and so did its rollback: run `apply`.
+    pub const NEEDS_APPLY: u8 = 6;
+    /// Another process is changing the share.
+    pub const BUSY: u8 = 7;
+    /// `status`: the share is not fully served.
+    pub const NOT_SERVED: u8 = 8;
+}
 
 /// Serve SMB shares from storage a Proxmox VE cluster already has.
 #[derive(Debug, Parser)]
-#[command(name = "pve-smbgateway", version, about)]
-struct Cli {
+#[command(name = "pve-smbgateway", version, about, propagate_version = true)]
+pub struct Cli {
+    #[command(flatten)]
+    global: GlobalOpts,
     #[command(subcommand)]
     command: Command,
 }
 
+/// Output format (Proxmox conventions).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    /// Human-readable text.
+    #[default]
+    Text,
+    /// One line of JSON.
+    Json,
+    /// Indented JSON.
+    JsonPretty,
+}
+
+/// Options for every command.
+#[derive(Debug, Args)]
+pub struct GlobalOpts {
+    /// Output format.
+    #[arg(long, global = true, value_enum, default_value_t = OutputFormat::Text)]
+    pub output_format: OutputFormat,
+    /// Keep everything (registry, state, a private smbd on 127.0.0.1:PORT,
+    /// directory volumes) under DIR instead of the host's files.
+    #[arg(long, global = true, env = "SMBGW_SANDBOX", value_name = "DIR")]
+    pub sandbox: Option<PathBuf>,
+    /// Port of the sandbox's private smbd (used when the sandbox is created).
+    #[arg(long, global = true, env = "SMBGW_PORT", default_value_t = 4450)]
+    pub port: u16,
+    /// The share registry (default: /etc/pve/smbgateway.cfg on a Proxmox
+    /// node, /etc/pve-smbgateway/shares.cfg elsewhere).
+    #[arg(long, global = true, env = "SMBGW_REGISTRY", value_name = "FILE")]
+    pub registry: Option<PathBuf>,
+    /// Journals and locks (default /var/lib/pve-smbgateway).
+    #[arg(long, global = true, env = "SMBGW_STATE_DIR", value_name = "DIR")]
+    pub state_dir: Option<PathBuf>,
+    /// The host's main smb.conf in native mode (the managed include file
+    /// `pve-smbgateway.conf` lives beside it).
+    #[arg(long, global = true, env = "SMBGW_SAMBA_CONF", value_name = "FILE")]
+    pub samba_conf: Option<PathBuf>,
+    /// Do not print progress.
+    #[arg(long, short, global = true)]
+    pub quiet: bool,
+}
+
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Create a share: volume, Samba configuration, registry entry.
+    Create(Box<share::CreateArgs>),
+    /// Stop serving a share; its data is kept unless --purge.
+    Delete(share::DeleteArgs),
+    /// List the registered shares.
+    List,
+    /// Show one share's registry record.
+    Show {
+        /// The share.
+        id: String,
+    },
+    /// Whether shares are served, their usage and connected clients.
+    Status {
+        /// The share (all when omitted).
+        id: Option<String>,
+    },
+    /// Re-converge Samba to the registry (after a crash or manual edits).
+    Apply {
+        /// Only this share.
+        id: Option<String>,
+    },
+    /// SMB users of workgroup shares.
+    #[command(subcommand)]
+    User(share::UserCommand),
     /// Inspect and edit smb.conf files (Samba-exact, lossless).
     #[command(subcommand)]
-    Conf(ConfCommand),
-}
-
-#[derive(Debug, Subcommand)]
-enum ConfCommand {
-    /// Report errors and warnings as Samba would; exit status 1 on errors.
-    Lint {
-        /// The smb.conf file.
-        file: PathBuf,
+    Conf(conf::ConfCommand),
+    /// Print shell completions.
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
     },
-    /// Print the canonical form (what `testparm -s` prints).
-    Canonical {
-        /// The smb.conf file.
-        file: PathBuf,
-    },
-    /// Set a parameter in place; nothing else in the file changes.
-    Set {
-        /// The smb.conf file.
-        file: PathBuf,
-        /// Section name (`global` for the global section).
-        section: String,
-        /// Parameter name.
-        param: String,
-        /// New value.
-        value: String,
-    },
-    /// Remove a parameter in place; nothing else in the file changes.
-    Unset {
-        /// The smb.conf file.
-        file: PathBuf,
-        /// Section name (`global` for the global section).
-        section: String,
-        /// Parameter name.
-        param: String,
-    },
-}
-
-/// Includes are read like smbd reads them: relative to the working
-/// directory, unreadable files skipped.
-struct FsLoader;
-
-impl Loader for FsLoader {
-    fn load(&self, path: &str) -> Option<String> {
-        std::fs::read_to_string(path).ok()
-    }
-}
-
-fn read(file: &Path) -> Result<String> {
-    let bytes = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
-    match String::from_utf8(bytes) {
-        Ok(s) => Ok(s),
-        Err(e) => bail!(
-            "{} is not valid UTF-8 (first bad byte at offset {}); convert it to UTF-8 first",
-            file.display(),
-            e.utf8_error().valid_up_to()
-        ),
-    }
-}
-
-/// Replace `file` atomically: write a temporary file beside it with the
-/// same permissions, fsync, rename over the original, fsync the directory.
-fn write_atomic(file: &Path, text: &str) -> Result<()> {
-    let dir = file
-        .parent()
-        .filter(|d| !d.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let name = file
-        .file_name()
-        .context("file has no name")?
-        .to_string_lossy();
-    let tmp = dir.join(format!(".{name}.smbgw-{}", std::process::id()));
-    let result = (|| -> Result<()> {
-        let mut f = std::fs::File::create(&tmp)
-            .with_context(|| format!("cannot create {}", tmp.display()))?;
-        if let Ok(meta) = std::fs::metadata(file) {
-            f.set_permissions(meta.permissions())?;
-        }
-        f.write_all(text.as_bytes())?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, file)
-            .with_context(|| format!("cannot replace {}", file.display()))?;
-        std::fs::File::open(dir)?.sync_all()?;
-        Ok(())
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result
-}
-
-fn hostname() -> Option<String> {
-    std::fs::read_to_string("/proc/sys/kernel/hostname")
-        .ok()
-        .map(|h| h.trim().to_string())
-}
-
-fn run(cli: Cli) -> Result<ExitCode> {
-    match cli.command {
-        Command::Conf(ConfCommand::Lint { file }) => {
-            let text = read(&file)?;
-            let cfg = Config::load(&text, None, &FsLoader);
-            let name = file.display().to_string();
-            let mut stderr = std::io::stderr().lock();
-            for d in cfg.diagnostics() {
-                let rendered = match &d.file {
-                    Some(inc) => d.render(&std::fs::read_to_string(inc).unwrap_or_default(), &name),
-                    None => d.render(&text, &name),
-                };
-                writeln!(stderr, "{rendered}")?;
-            }
-            let errors = cfg
-                .diagnostics()
-                .iter()
-                .filter(|d| d.severity == Severity::Error)
-                .count();
-            let warnings = cfg.diagnostics().len() - errors;
-            writeln!(stderr, "{name}: {errors} error(s), {warnings} warning(s)")?;
-            Ok(if errors > 0 {
-                ExitCode::from(1)
-            } else {
-                ExitCode::SUCCESS
-            })
-        }
-        Command::Conf(ConfCommand::Canonical { file }) => {
-            let text = read(&file)?;
-            let cfg = Config::load(&text, None, &FsLoader);
-            if cfg.has_errors() {
-                for d in cfg.diagnostics().iter().filter(|d| d.is_error()) {
-                    eprintln!("{}", d.render(&text, &file.display().to_string()));
-                }
-                bail!(
-                    "{} has errors; Samba would refuse to load it",
-                    file.display()
-                );
-            }
-            let opts = CanonicalOptions {
-                hostname: hostname(),
-            };
-            std::io::stdout()
-                .lock()
-                .write_all(cfg.canonical_with(&opts).as_bytes())?;
-            Ok(ExitCode::SUCCESS)
-        }
-        Command::Conf(ConfCommand::Set {
-            file,
-            section,
-            param,
-            value,
-        }) => {
-            let text = read(&file)?;
-            let (mut doc, _) = Document::parse(&text);
-            doc.set(&section, &param, &value)?;
-            write_atomic(&file, &doc.to_string())?;
-            Ok(ExitCode::SUCCESS)
-        }
-        Command::Conf(ConfCommand::Unset {
-            file,
-            section,
-            param,
-        }) => {
-            let text = read(&file)?;
-            let (mut doc, _) = Document::parse(&text);
-            if doc.unset(&section, &param) == 0 {
-                bail!("`{param}` is not set in [{section}] of {}", file.display());
-            }
-            write_atomic(&file, &doc.to_string())?;
-            Ok(ExitCode::SUCCESS)
-        }
-    }
+    /// Print the man page (roff).
+    Man,
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    match run(cli) {
+    syslog::init();
+    let result = match cli.command {
+        Command::Conf(cmd) => conf::run(cmd).map_err(share::Failure::from),
+        Command::Completions { shell } => {
+            clap_complete::generate(
+                shell,
+                &mut Cli::command(),
+                "pve-smbgateway",
+                &mut std::io::stdout(),
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Man => clap_mangen::Man::new(Cli::command())
+            .render(&mut std::io::stdout())
+            .map(|()| ExitCode::SUCCESS)
+            .map_err(|e| share::Failure::from(anyhow::Error::from(e))),
+        Command::Create(args) => share::create(&cli.global, *args),
+        Command::Delete(args) => share::delete(&cli.global, args),
+        Command::List => share::list(&cli.global),
+        Command::Show { id } => share::show(&cli.global, &id),
+        Command::Status { id } => share::status(&cli.global, id.as_deref()),
+        Command::Apply { id } => share::apply(&cli.global, id.as_deref()),
+        Command::User(cmd) => share::user(&cli.global, cmd),
+    };
+    match result {
         Ok(code) => code,
-        Err(e) => {
-            eprintln!("pve-smbgateway: error: {e:#}");
-            ExitCode::from(2)
+        Err(f) => {
+            eprintln!("pve-smbgateway: error: {:#}", f.error);
+            ExitCode::from(f.code)
         }
     }
 }

@@ -89,6 +89,57 @@ impl GatewayShare {
             extra: Vec::new(),
         }
     }
+
+    /// Appends this share as a new section of `doc`, refusing names and
+    /// paths Samba would misread (`%` macros, reserved names, relative
+    /// paths) and a section that already exists.
+    pub fn write_into(&self, doc: &mut Document) -> Result<(), EmitError> {
+        let s = self;
+        no_macro("share name", &s.name)?;
+        no_macro("share path", &s.path)?;
+        let lname = s.name.to_lowercase();
+        if ["global", "globals", "homes", "printers", "ipc$", "print$"].contains(&lname.trim())
+            || crate::document::is_global_name(&s.name)
+        {
+            return Err(EmitError::Reserved(s.name.clone()));
+        }
+        if doc.has_section(&s.name) {
+            return Err(EmitError::Duplicate(s.name.clone()));
+        }
+        if !s.path.starts_with('/') {
+            return Err(EmitError::RelativePath(s.path.clone()));
+        }
+        doc.add_section(&s.name)?;
+        doc.set(&s.name, "path", &s.path)?;
+        if let Some(c) = &s.comment {
+            doc.set(&s.name, "comment", c)?;
+        }
+        doc.set(&s.name, "read only", if s.read_only { "yes" } else { "no" })?;
+        doc.set(&s.name, "guest ok", "no")?;
+        doc.set(&s.name, "browseable", "yes")?;
+        if !s.valid_users.is_empty() {
+            doc.set(&s.name, "valid users", &quote_list(&s.valid_users))?;
+        }
+        if !s.admin_users.is_empty() {
+            doc.set(&s.name, "admin users", &quote_list(&s.admin_users))?;
+        }
+        doc.set(&s.name, "create mask", &format!("0{:o}", s.create_mask))?;
+        doc.set(
+            &s.name,
+            "directory mask",
+            &format!("0{:o}", s.directory_mask),
+        )?;
+        if !s.vfs_objects.is_empty() {
+            doc.set(&s.name, "vfs objects", &s.vfs_objects.join(" "))?;
+        }
+        if let Some(e) = s.security.encryption {
+            doc.set(&s.name, "server smb encrypt", e.as_samba())?;
+        }
+        for (k, v) in &s.extra {
+            doc.set(&s.name, k, v)?;
+        }
+        Ok(())
+    }
 }
 
 /// The whole smb.conf of a gateway: secure global defaults (SMB2_10
@@ -214,6 +265,8 @@ impl GatewayConf {
             ("printing".into(), "bsd".into()),
             ("printcap name".into(), "/dev/null".into()),
             ("disable spoolss".into(), "yes".into()),
+            // No shares defined by users outside the gateway's control.
+            ("usershare max shares".into(), "0".into()),
         ];
         if !self.interfaces.is_empty() {
             g.push(("interfaces".into(), self.interfaces.join(" ")));
@@ -245,49 +298,12 @@ impl GatewayConf {
         }
         let mut seen = Vec::new();
         for s in &self.shares {
-            no_macro("share name", &s.name)?;
-            no_macro("share path", &s.path)?;
             let lname = s.name.to_lowercase();
-            if ["global", "globals", "homes", "printers", "ipc$", "print$"].contains(&lname.trim())
-            {
-                return Err(EmitError::Reserved(s.name.clone()));
-            }
             if seen.contains(&lname) {
                 return Err(EmitError::Duplicate(s.name.clone()));
             }
+            s.write_into(&mut doc)?;
             seen.push(lname);
-            if !s.path.starts_with('/') {
-                return Err(EmitError::RelativePath(s.path.clone()));
-            }
-            doc.add_section(&s.name)?;
-            doc.set(&s.name, "path", &s.path)?;
-            if let Some(c) = &s.comment {
-                doc.set(&s.name, "comment", c)?;
-            }
-            doc.set(&s.name, "read only", if s.read_only { "yes" } else { "no" })?;
-            doc.set(&s.name, "guest ok", "no")?;
-            doc.set(&s.name, "browseable", "yes")?;
-            if !s.valid_users.is_empty() {
-                doc.set(&s.name, "valid users", &quote_list(&s.valid_users))?;
-            }
-            if !s.admin_users.is_empty() {
-                doc.set(&s.name, "admin users", &quote_list(&s.admin_users))?;
-            }
-            doc.set(&s.name, "create mask", &format!("0{:o}", s.create_mask))?;
-            doc.set(
-                &s.name,
-                "directory mask",
-                &format!("0{:o}", s.directory_mask),
-            )?;
-            if !s.vfs_objects.is_empty() {
-                doc.set(&s.name, "vfs objects", &s.vfs_objects.join(" "))?;
-            }
-            if let Some(e) = s.security.encryption {
-                doc.set(&s.name, "server smb encrypt", e.as_samba())?;
-            }
-            for (k, v) in &s.extra {
-                doc.set(&s.name, k, v)?;
-            }
         }
         Ok(doc.to_string())
     }

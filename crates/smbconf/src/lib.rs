@@ -38,5 +38,5 @@ pub mod params;
 
 pub use diag::{Diagnostic, Severity, Span};
 pub use document::{is_global_name, section_key, Document, EditError, Line, LineKind};
-pub use emit::{Encryption, GatewayConf, GatewayShare, ShareSecurity, Signing};
+pub use emit::{EmitError, Encryption, GatewayConf, GatewayShare, ShareSecurity, Signing};
 pub use load::{CanonicalOptions, Config, Loader, NoIncludes, Service};

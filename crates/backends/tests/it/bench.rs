@@ -12,7 +12,7 @@ use backends::{
 use runner::RealRunner;
 
 use crate::ceph_real::{Cluster, FS};
-use crate::zfs_real::ZfsPool;
+use testkit::ZfsPool;
 
 fn median(mut v: Vec<Duration>) -> Duration {
     v.sort();

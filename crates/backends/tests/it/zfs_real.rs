@@ -1,166 +1,23 @@
-//! End to end against zfs-fuse: a pool on a sparse file in a temp dir.
-//!
-//! The zfs-fuse daemon is one per machine (fixed socket and state paths), so
-//! the tests are serialized by a global mutex. The harness starts the daemon
-//! if none runs (and stops only a daemon it started), creates a uniquely
-//! named pool whose mountpoint is under the temp dir, and on drop — also
-//! when a test panics — destroys that pool only, stops its daemon (SIGTERM,
-//! up to ~7 s, then SIGKILL) and removes the temp dir.
+//! End to end against zfs-fuse: a pool on a sparse file in a temp dir
+//! (`testkit::ZfsPool`: serialized, destroyed on drop, also on panic).
 
 use std::fs::{self, File};
 use std::io::Write;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::sync::atomic::{AtomicU32, Ordering};
-use std::sync::{Mutex, MutexGuard, PoisonError};
-use std::time::{Duration, Instant};
+use std::path::Path;
+use std::process::Command;
 
 use backends::{
     Backend, CaseSensitivity, CreateOptions, Error, Purge, QuotaPolicy, UsageScope, VolumeName,
     ZfsBackend,
 };
 use runner::{Cmd, RealRunner, Runner};
-use rustix::process::{kill_process, Pid, Signal};
-
-static ZFS_LOCK: Mutex<()> = Mutex::new(());
-static POOL_COUNTER: AtomicU32 = AtomicU32::new(0);
-
-pub(crate) struct ZfsPool {
-    pub(crate) pool: String,
-    dir: Option<tempfile::TempDir>,
-    daemon: Option<Child>,
-    _guard: MutexGuard<'static, ()>,
-}
-
-fn on_path(program: &str) -> bool {
-    let path = std::env::var_os("PATH").unwrap_or_default();
-    std::env::split_paths(&path)
-        .chain(["/usr/sbin", "/sbin"].map(PathBuf::from))
-        .any(|d| d.join(program).is_file())
-}
-
-fn quiet(program: &str, args: &[&str]) -> bool {
-    Command::new(program)
-        .args(args)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success())
-}
+use testkit::ZfsPool;
 
 fn zfs_cli(args: &[&str]) -> String {
     let out = RealRunner::new()
         .run(&Cmd::new("zfs").args(args.iter().copied()))
         .unwrap();
     out.stdout_str().into_owned()
-}
-
-impl ZfsPool {
-    /// A fresh pool, or `None` (after printing why) when zfs-fuse is not
-    /// installed and `SMBGW_REQUIRE_REAL` is not `1`.
-    pub(crate) fn new(test: &str) -> Option<ZfsPool> {
-        let guard = ZFS_LOCK.lock().unwrap_or_else(PoisonError::into_inner);
-        let missing: Vec<_> = ["zfs-fuse", "zfs", "zpool"]
-            .into_iter()
-            .filter(|p| !on_path(p))
-            .collect();
-        if !missing.is_empty() {
-            let why = format!(
-                "{} not installed (apt-get install -y zfs-fuse)",
-                missing.join(", ")
-            );
-            if std::env::var("SMBGW_REQUIRE_REAL").as_deref() == Ok("1") {
-                panic!("{test}: {why}, and SMBGW_REQUIRE_REAL=1 requires the real zfs");
-            }
-            println!("SKIP: {test}: {why}");
-            return None;
-        }
-        let dir = tempfile::Builder::new()
-            .prefix("smbgw-zfs-")
-            .tempdir()
-            .unwrap();
-        let mut pool = ZfsPool {
-            pool: String::new(),
-            dir: None,
-            daemon: None,
-            _guard: guard,
-        };
-        if !quiet("zpool", &["list", "-H", "-o", "name"]) {
-            let log = File::create(dir.path().join("zfs-fuse.log")).unwrap();
-            use std::os::unix::process::CommandExt;
-            let child = Command::new("zfs-fuse")
-                .args(["-n", "--no-kstat-mount"])
-                .stdin(Stdio::null())
-                .stdout(log.try_clone().unwrap())
-                .stderr(log)
-                .process_group(0)
-                .spawn()
-                .unwrap();
-            pool.daemon = Some(child);
-            let start = Instant::now();
-            while !quiet("zpool", &["list", "-H", "-o", "name"]) {
-                assert!(
-                    start.elapsed() < Duration::from_secs(10),
-                    "zfs-fuse did not become ready in 10 s"
-                );
-                std::thread::sleep(Duration::from_millis(50));
-            }
-        }
-        let name = format!(
-            "smbgwt{}x{}",
-            std::process::id(),
-            POOL_COUNTER.fetch_add(1, Ordering::Relaxed)
-        );
-        let img = dir.path().join("pool.img");
-        File::create(&img).unwrap().set_len(512 << 20).unwrap();
-        let mnt = dir.path().join("mnt");
-        let (mnt_s, img_s) = (mnt.to_str().unwrap(), img.to_str().unwrap());
-        RealRunner::new()
-            .run(&Cmd::new("zpool").args(["create", "-m", mnt_s, &name, img_s]))
-            .unwrap();
-        pool.pool = name;
-        pool.dir = Some(dir);
-        Some(pool)
-    }
-
-    fn mnt(&self) -> PathBuf {
-        self.dir
-            .as_ref()
-            .map(|d| d.path().join("mnt"))
-            .unwrap_or_default()
-    }
-}
-
-impl Drop for ZfsPool {
-    fn drop(&mut self) {
-        if !self.pool.is_empty() {
-            for attempt in 0..5 {
-                if quiet("zpool", &["destroy", "-f", &self.pool]) {
-                    break;
-                }
-                eprintln!(
-                    "zpool destroy {} failed (attempt {attempt}); retrying",
-                    self.pool
-                );
-                std::thread::sleep(Duration::from_millis(500));
-            }
-        }
-        if let Some(mut child) = self.daemon.take() {
-            let pid = Pid::from_child(&child);
-            let _ = kill_process(pid, Signal::TERM);
-            let start = Instant::now();
-            while child.try_wait().ok().flatten().is_none() {
-                if start.elapsed() > Duration::from_secs(7) {
-                    let _ = child.kill();
-                    let _ = child.wait();
-                    break;
-                }
-                std::thread::sleep(Duration::from_millis(50));
-            }
-        }
-        // TempDir removes itself after the pool and its mounts are gone.
-        self.dir.take();
-    }
 }
 
 fn name(s: &str) -> VolumeName {

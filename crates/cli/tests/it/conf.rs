@@ -1,4 +1,4 @@
-//! End-to-end tests of the `pve-smbgateway` binary.
+//! The `conf` commands.
 
 use std::process::Command;
 

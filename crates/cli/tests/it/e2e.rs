@@ -1,0 +1,391 @@
+//! End to end: create a share, use it with smbclient, delete it.
+
+use std::os::unix::net::UnixDatagram;
+use std::path::Path;
+
+use testkit::sandbox::GatewaySandbox;
+use testkit::ZfsPool;
+
+use crate::{ok, sandbox, text};
+
+const ALICE_PW: &str = "Alice-pw-1";
+
+fn client_dir(sb: &GatewaySandbox) -> std::path::PathBuf {
+    let d = sb.base().join("client");
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+/// put + get through the share; returns smbclient's output on failure.
+fn put_get(sb: &GatewaySandbox, share: &str, user: &str, pw: &str, name: &str, bytes: &[u8]) {
+    let c = client_dir(sb);
+    std::fs::write(c.join(name), bytes).unwrap();
+    let cmds = format!("put {name} remote-{name}; get remote-{name} back-{name}");
+    let out = sb.smbclient(share, user, pw, &cmds, &[], &c);
+    ok(&out);
+    assert_eq!(
+        std::fs::read(c.join(format!("back-{name}"))).unwrap(),
+        bytes
+    );
+}
+
+fn status_json(sb: &GatewaySandbox, share: &str) -> serde_json::Value {
+    let out = sb.run(&["status", share, "--output-format", "json"]);
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "status json: {e}: {} {}",
+            text(&out.stdout),
+            text(&out.stderr)
+        )
+    })
+}
+
+/// Protocol floor: SMB2_02 and SMB1 are refused.
+fn assert_old_protocols_refused(sb: &GatewaySandbox, share: &str) {
+    let c = client_dir(sb);
+    let smb2_02 = sb.smbclient(share, "alice", ALICE_PW, "ls", &["-m", "SMB2_02"], &c);
+    assert!(!smb2_02.status.success(), "SMB2_02 was accepted");
+    assert!(
+        text(&smb2_02.stdout).contains("NT_STATUS_NOT_SUPPORTED")
+            || text(&smb2_02.stderr).contains("NT_STATUS_NOT_SUPPORTED"),
+        "SMB2_02: {} {}",
+        text(&smb2_02.stdout),
+        text(&smb2_02.stderr)
+    );
+    let smb1 = sb.smbclient(
+        share,
+        "alice",
+        ALICE_PW,
+        "ls",
+        &["--option=client min protocol=NT1", "-m", "NT1"],
+        &c,
+    );
+    assert!(!smb1.status.success(), "SMB1 was accepted");
+}
+
+#[test]
+fn dir_share_create_use_delete_purge() {
+    let Some(sb) = sandbox("dir_share_create_use_delete_purge") else {
+        return;
+    };
+    let log = UnixDatagram::bind(sb.base().join("syslog.sock")).unwrap();
+    log.set_nonblocking(true).unwrap();
+    sb.add_user("alice", ALICE_PW);
+    sb.add_user("bob", "Bob-pw-2");
+
+    let out = sb
+        .cmd(&[
+            "create",
+            "team",
+            "--mode",
+            "native",
+            "--users",
+            "alice",
+            "--comment",
+            "Team files",
+        ])
+        .env("SMBGW_SYSLOG_SOCKET", sb.base().join("syslog.sock"))
+        .output()
+        .unwrap();
+    let stdout = ok(&out);
+    assert!(stdout.contains("share:      team"), "{stdout}");
+    assert!(
+        text(&out.stderr).contains("[5/6] serve `team`"),
+        "{}",
+        text(&out.stderr)
+    );
+
+    // Syslog: the event, with the tag, and no secret.
+    let mut events = String::new();
+    let mut buf = [0u8; 4096];
+    while let Ok(n) = log.recv(&mut buf) {
+        events.push_str(&String::from_utf8_lossy(&buf[..n]));
+        events.push('\n');
+    }
+    assert!(events.contains("pve-smbgw["), "{events}");
+    assert!(events.contains("share created and served"), "{events}");
+    assert!(!events.contains(ALICE_PW));
+
+    // alice can write and read; the file is on the volume.
+    let payload: Vec<u8> = (0..200_000u32).map(|i| (i % 251) as u8).collect();
+    put_get(&sb, "team", "alice", ALICE_PW, "a.bin", &payload);
+    let on_disk = sb.root.join("volumes/team/remote-a.bin");
+    assert_eq!(std::fs::read(&on_disk).unwrap(), payload);
+
+    // bob is not a valid user of this share; a wrong password fails.
+    let c = client_dir(&sb);
+    let bob = sb.smbclient("team", "bob", "Bob-pw-2", "ls", &[], &c);
+    assert!(!bob.status.success());
+    assert!(
+        text(&bob.stdout).contains("NT_STATUS_ACCESS_DENIED"),
+        "{}",
+        text(&bob.stdout)
+    );
+    let wrong = sb.smbclient("team", "alice", "wrong", "ls", &[], &c);
+    assert!(
+        text(&wrong.stdout).contains("NT_STATUS_LOGON_FAILURE"),
+        "{}",
+        text(&wrong.stdout)
+    );
+    assert_old_protocols_refused(&sb, "team");
+
+    // status, list, show.
+    let st = status_json(&sb, "team");
+    assert_eq!(st["served"], true, "{st}");
+    assert_eq!(st["config_current"], true, "{st}");
+    assert_eq!(st["problems"].as_array().unwrap().len(), 0, "{st}");
+    assert!(st["usage"]["used"].as_u64().unwrap() > 0);
+    let list: serde_json::Value =
+        serde_json::from_str(&ok(&sb.run(&["list", "--output-format", "json"]))).unwrap();
+    assert_eq!(list.as_array().unwrap().len(), 1);
+    assert_eq!(list[0]["id"], "team");
+
+    // The managed files: the include line is last in smb.conf, and the
+    // generated main file carries the security defaults.
+    let conf = std::fs::read_to_string(sb.samba_dir().join("smb.conf")).unwrap();
+    assert!(conf.trim_end().ends_with(&format!(
+        "include = {}",
+        sb.samba_dir().join("pve-smbgateway.conf").display()
+    )));
+    for needle in [
+        "server min protocol = SMB2_10",
+        "map to guest = never",
+        "disable netbios = yes",
+        "load printers = no",
+    ] {
+        assert!(conf.contains(needle), "{needle} missing from {conf}");
+    }
+    let include = std::fs::read_to_string(sb.samba_dir().join("pve-smbgateway.conf")).unwrap();
+    assert!(
+        include.contains("[team]") && include.contains("guest ok = no"),
+        "{include}"
+    );
+
+    // Manual tampering is undone by apply.
+    std::fs::write(
+        sb.samba_dir().join("pve-smbgateway.conf"),
+        include.replace("read only = no", "read only = yes"),
+    )
+    .unwrap();
+    assert_eq!(status_json(&sb, "team")["config_current"], false);
+    let applied = ok(&sb.run(&["apply"]));
+    assert!(applied.contains("team: restored"), "{applied}");
+    assert_eq!(status_json(&sb, "team")["config_current"], true);
+
+    // delete keeps the data; the share is gone.
+    ok(&sb.run(&["delete", "team"]));
+    assert!(on_disk.exists(), "delete must keep the data");
+    let gone = sb.smbclient("team", "alice", ALICE_PW, "ls", &[], &c);
+    assert!(
+        text(&gone.stdout).contains("NT_STATUS_BAD_NETWORK_NAME"),
+        "{}",
+        text(&gone.stdout)
+    );
+    assert_eq!(sb.run(&["show", "team"]).status.code(), Some(4));
+
+    // The kept volume can be served again as it is, then purged.
+    ok(&sb.run(&[
+        "create",
+        "team2",
+        "--mode",
+        "native",
+        "--volume",
+        "team",
+        "--existing",
+    ]));
+    let c2 = client_dir(&sb);
+    ok(&sb.smbclient(
+        "team2",
+        "alice",
+        ALICE_PW,
+        "get remote-a.bin again.bin",
+        &[],
+        &c2,
+    ));
+    assert_eq!(std::fs::read(c2.join("again.bin")).unwrap(), payload);
+    let purge = sb.run(&["delete", "team2", "--purge"]);
+    ok(&purge);
+    assert!(text(&purge.stderr).contains("ALL its data will be destroyed"));
+    assert!(
+        !sb.root.join("volumes/team").exists(),
+        "purge must destroy the volume"
+    );
+    let list = ok(&sb.run(&["list", "--output-format", "json"]));
+    assert_eq!(list.trim(), "[]");
+}
+
+#[test]
+fn host_smb_conf_is_edited_losslessly() {
+    // Native mode on an administrator's smb.conf (here: our own smbd
+    // started on it, standing in for the host's): every byte the
+    // gateway does not own stays as it was.
+    let Some(sb) = sandbox("host_smb_conf_is_edited_losslessly") else {
+        return;
+    };
+    let d = sb.base().join("host");
+    for sub in [
+        "lock", "state", "cache", "private", "pid", "ncalrpc", "binddns", "log", "shares",
+    ] {
+        std::fs::create_dir_all(d.join(sub)).unwrap();
+    }
+    let p = |s: &str| d.join(s).display().to_string();
+    let admin = format!(
+        "# The admin's own notes\r\n[global]\r\n   workgroup = OFFICE ; not a comment\r\n   smb ports = {port}\r\n   interfaces = lo\r\n   bind interfaces only = yes\r\n   disable netbios = yes\r\n   lock directory = {lock}\r\n   state directory = {state}\r\n   cache directory = {cache}\r\n   private dir = {private}\r\n   pid directory = {pid}\r\n   ncalrpc dir = {ncalrpc}\r\n   binddns dir = {binddns}\r\n   log file = {log}/log.%m\r\n   passdb backend = tdbsam:{private}/passdb.tdb\r\n   server min protocol = SMB2_10\r\n   rpc start on demand helpers = no\r\n\r\n;   [old]\r\n[admin-share]\r\n   path = {shares}\r\n   comment = keep me\r\n",
+        port = sb.port,
+        lock = p("lock"),
+        state = p("state"),
+        cache = p("cache"),
+        private = p("private"),
+        pid = p("pid"),
+        ncalrpc = p("ncalrpc"),
+        binddns = p("binddns"),
+        log = p("log"),
+        shares = p("shares"),
+    );
+    let conf = d.join("smb.conf");
+    std::fs::write(&conf, &admin).unwrap();
+    // The admin's smbd, in the sandbox's namespace (private /etc).
+    let st = sb
+        .ns_command("smbd")
+        .args(["-D", "-s"])
+        .arg(&conf)
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let host = |args: &[&str]| {
+        let mut c = sb.ns_command(crate::bin());
+        c.arg("--samba-conf")
+            .arg(&conf)
+            .arg("--registry")
+            .arg(d.join("shares.cfg"))
+            .arg("--state-dir")
+            .arg(d.join("gwstate"))
+            .args(args);
+        c.output().unwrap()
+    };
+    let vols = d.join("vols");
+    std::fs::create_dir_all(&vols).unwrap();
+    let out = host(&[
+        "create",
+        "proj",
+        "--mode",
+        "native",
+        "--dir-root",
+        vols.to_str().unwrap(),
+    ]);
+    ok(&out);
+    let after = std::fs::read_to_string(&conf).unwrap();
+    assert!(
+        after.starts_with(&admin),
+        "the admin's bytes changed:\n{after}"
+    );
+    let tail = &after[admin.len()..];
+    assert_eq!(
+        tail,
+        format!(
+            "\r\n{}\r\ninclude = {}\r\n",
+            provision::INCLUDE_MARKER,
+            d.join("pve-smbgateway.conf").display()
+        )
+    );
+    ok(&host(&["delete", "proj"]));
+    // The last managed share gone, smb.conf is byte for byte the admin's.
+    assert_eq!(std::fs::read_to_string(&conf).unwrap(), admin);
+    assert!(!d.join("pve-smbgateway.conf").exists());
+    // Stop the admin's smbd.
+    if let Ok(pid) = std::fs::read_to_string(d.join("pid/smbd.pid")) {
+        let _ = std::process::Command::new("kill").arg(pid.trim()).status();
+    }
+    testkit::sandbox::kill_matching(&conf.display().to_string());
+}
+
+/// Writes `size` bytes to `path` (sparse-free: real data).
+fn write_file(path: &Path, size: usize) {
+    let chunk = vec![0x6bu8; 1 << 20];
+    let mut left = size;
+    let mut f = std::fs::File::create(path).unwrap();
+    use std::io::Write;
+    while left > 0 {
+        let n = left.min(chunk.len());
+        f.write_all(&chunk[..n]).unwrap();
+        left -= n;
+    }
+}
+
+#[test]
+fn zfs_share_quota_is_enforced_over_smb() {
+    let Some(pool) = ZfsPool::new_shared("zfs_share_quota_is_enforced_over_smb") else {
+        return;
+    };
+    let Some(sb) = sandbox("zfs_share_quota_is_enforced_over_smb") else {
+        return;
+    };
+    sb.add_user("alice", ALICE_PW);
+    let out = sb.run(&[
+        "create",
+        "zq",
+        "--mode",
+        "native",
+        "--backend",
+        "zfs",
+        "--zfs-parent",
+        &pool.pool,
+        "--quota",
+        "32M",
+        "--users",
+        "alice",
+    ]);
+    ok(&out);
+    let ds = format!("{}/zq", pool.pool);
+    put_get(&sb, "zq", "alice", ALICE_PW, "small.bin", &[7u8; 100_000]);
+    // Past the quota: the write fails over SMB with DISK_FULL.
+    let c = client_dir(&sb);
+    write_file(&c.join("big.bin"), 64 << 20);
+    let big = sb.smbclient("zq", "alice", ALICE_PW, "put big.bin big.bin", &[], &c);
+    let all = format!("{}{}", text(&big.stdout), text(&big.stderr));
+    assert!(all.contains("NT_STATUS_DISK_FULL"), "{all}");
+    assert_old_protocols_refused(&sb, "zq");
+    let st = status_json(&sb, "zq");
+    assert_eq!(st["served"], true, "{st}");
+    assert_eq!(st["usage"]["scope"], "volume", "{st}");
+    // ZFS reports used + available a little above the refquota.
+    assert!(
+        st["usage"]["total"].as_u64().unwrap() <= (32 << 20) * 101 / 100,
+        "{st}"
+    );
+
+    // delete keeps the dataset; purge destroys it.
+    ok(&sb.run(&["delete", "zq"]));
+    assert!(
+        testkit::quiet("zfs", &["list", "-H", &ds]),
+        "delete must keep {ds}"
+    );
+    ok(&sb.run(&[
+        "create",
+        "zq2",
+        "--mode",
+        "native",
+        "--backend",
+        "zfs",
+        "--zfs-parent",
+        &pool.pool,
+        "--volume",
+        "zq",
+        "--existing",
+    ]));
+    ok(&sb.smbclient(
+        "zq2",
+        "alice",
+        ALICE_PW,
+        "get remote-small.bin s.bin",
+        &[],
+        &c,
+    ));
+    ok(&sb.run(&["delete", "zq2", "--purge"]));
+    assert!(
+        !testkit::quiet("zfs", &["list", "-H", &ds]),
+        "purge must destroy {ds}"
+    );
+    drop(sb);
+    drop(pool);
+}

@@ -1,0 +1,699 @@
+//! The operations every frontend uses: create, delete, list, show, status,
+//! apply, and SMB users.
+
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use backends::{Backend, DirBackend, Usage, UsageScope, Volume, ZfsBackend};
+use provision::{
+    plan_create, plan_delete, Context, CreateRequest, Executor, Fault, NativeSamba, Op, Plan,
+    Progress, Registrar, RegistrarError, ShareConf, SmbUsers,
+};
+use runner::{Cmd, RunError, Runner};
+use serde::Serialize;
+
+use crate::error::{Error, Result};
+use crate::registry::{Registry, ShareRecord, ShareState};
+use crate::spec::{BackendSpec, ShareId, ShareSpec, Signing};
+
+/// The system group owning the volumes the gateway creates; shares on
+/// them use `force group` so that every allowed user can write.
+pub const SHARE_GROUP: &str = "smbgw";
+
+/// Where the gateway keeps its files.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Paths {
+    /// The share registry (SectionConfig).
+    pub registry: PathBuf,
+    /// Journals and locks.
+    pub state_dir: PathBuf,
+    /// Samba (native mode).
+    pub samba: NativeSamba,
+}
+
+impl Paths {
+    /// The defaults on a host: [`Registry::default_path`],
+    /// `/var/lib/pve-smbgateway`, the host's Samba.
+    pub fn system() -> Paths {
+        Paths {
+            registry: Registry::default_path(),
+            state_dir: PathBuf::from("/var/lib/pve-smbgateway"),
+            samba: NativeSamba::host(),
+        }
+    }
+
+    /// Everything under one directory, with a private smbd on
+    /// 127.0.0.1:`port`: `root/shares.cfg`, `root/state`, `root/samba`.
+    /// For trying the gateway out and for tests.
+    pub fn sandbox(root: &Path, port: u16) -> Paths {
+        Paths {
+            registry: root.join("shares.cfg"),
+            state_dir: root.join("state"),
+            samba: NativeSamba::private(root.join("samba"), port),
+        }
+    }
+}
+
+/// The gateway: registry + executor + Samba, with the tools run through
+/// one [`Runner`].
+pub struct Gateway {
+    paths: Paths,
+    registry: Registry,
+    runner: Arc<dyn Runner>,
+    fault: Option<Fault>,
+}
+
+/// A share's usage, as reported by `status`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct UsageReport {
+    /// Bytes used.
+    pub used: u64,
+    /// Bytes available to writers.
+    pub available: u64,
+    /// The limit (quota or filesystem size), if known.
+    pub total: Option<u64>,
+    /// `volume` or `filesystem` (a directory share's cheap usage covers its
+    /// whole filesystem).
+    pub scope: &'static str,
+}
+
+impl From<Usage> for UsageReport {
+    fn from(u: Usage) -> Self {
+        UsageReport {
+            used: u.used,
+            available: u.available,
+            total: u.total,
+            scope: match u.scope {
+                UsageScope::Volume => "volume",
+                UsageScope::Filesystem => "filesystem",
+            },
+        }
+    }
+}
+
+/// What `status` reports for one share.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ShareStatus {
+    /// The share.
+    pub id: String,
+    /// Where it runs.
+    pub mode: &'static str,
+    /// smbd runs, the share's section is in the managed include file, and
+    /// its volume is where the registry says.
+    pub served: bool,
+    /// smbd is running.
+    pub smbd_running: bool,
+    /// The section is in the managed include file.
+    pub configured: bool,
+    /// The section matches the registry exactly.
+    pub config_current: bool,
+    /// The host path served.
+    pub path: PathBuf,
+    /// The volume exists at that path.
+    pub volume_present: bool,
+    /// Usage (cheap: one statvfs).
+    pub usage: Option<UsageReport>,
+    /// Tree connects to the share.
+    pub connections: Option<usize>,
+    /// Users connected.
+    pub users: Vec<String>,
+    /// Files open through the share.
+    pub open_files: Option<usize>,
+    /// An interrupted operation (`create` or `delete`) waiting for a
+    /// re-run or `apply`.
+    pub interrupted: Option<String>,
+    /// What is wrong, and what to do.
+    pub problems: Vec<String>,
+}
+
+/// One thing `apply` did (or found).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ApplyAction {
+    /// The share.
+    pub share: String,
+    /// What happened.
+    pub action: String,
+}
+
+struct RegistryRecorder<'a> {
+    registry: &'a Registry,
+    spec: ShareSpec,
+    created_volume: bool,
+    /// The record to put back when a delete is undone (exactly as it was).
+    original: Option<ShareRecord>,
+}
+
+impl Registrar for RegistryRecorder<'_> {
+    fn register(&self, volume: &Volume) -> std::result::Result<(), RegistrarError> {
+        let record = match &self.original {
+            Some(rec) => rec.clone(),
+            None => ShareRecord {
+                spec: self.spec.clone(),
+                state: ShareState {
+                    volume_id: volume.id.clone(),
+                    path: volume.path.clone(),
+                    created_volume: self.created_volume,
+                    created_users: Vec::new(),
+                    created_at: SystemTime::now()
+                        .duration_since(UNIX_EPOCH)
+                        .map_or(0, |d| d.as_secs()),
+                },
+            },
+        };
+        self.registry.update(|shares| {
+            shares.remove(&self.spec.id);
+            shares.insert(record)
+        })?;
+        Ok(())
+    }
+
+    fn unregister(&self) -> std::result::Result<(), RegistrarError> {
+        self.registry.update(|shares| {
+            shares.remove(&self.spec.id);
+            Ok(())
+        })?;
+        Ok(())
+    }
+}
+
+impl Gateway {
+    /// A gateway using `paths`, running tools through `runner`.
+    pub fn new(paths: Paths, runner: Arc<dyn Runner>) -> Gateway {
+        Gateway {
+            registry: Registry::new(&paths.registry),
+            paths,
+            runner,
+            fault: None,
+        }
+    }
+
+    /// Injects a fault into every plan run (testing hook).
+    pub fn with_fault(mut self, fault: Option<Fault>) -> Gateway {
+        self.fault = fault;
+        self
+    }
+
+    /// The paths in use.
+    pub fn paths(&self) -> &Paths {
+        &self.paths
+    }
+
+    /// The registry.
+    pub fn registry(&self) -> &Registry {
+        &self.registry
+    }
+
+    fn executor(&self) -> Executor {
+        Executor::new(&self.paths.state_dir).with_fault(self.fault)
+    }
+
+    /// The backend a spec names.
+    pub fn backend(&self, spec: &BackendSpec) -> Result<Box<dyn Backend>> {
+        match spec {
+            BackendSpec::Dir { root } => Ok(Box::new(DirBackend::new(root))),
+            BackendSpec::Zfs { parent } => {
+                Ok(Box::new(ZfsBackend::new(self.runner.clone(), parent)?))
+            }
+            other => Err(Error::BackendNotWired {
+                backend: other.kind(),
+            }),
+        }
+    }
+
+    fn describe_backend(spec: &BackendSpec) -> String {
+        match spec {
+            BackendSpec::Dir { root } => format!("directory under {}", root.display()),
+            BackendSpec::Zfs { parent } => format!("zfs dataset under {parent}"),
+            BackendSpec::CephFs { fs, group } => match group {
+                Some(g) => format!("cephfs subvolume of {fs} in group {g}"),
+                None => format!("cephfs subvolume of {fs}"),
+            },
+            BackendSpec::Rbd { pool } => format!("rbd image in pool {pool}"),
+        }
+    }
+
+    fn share_conf(spec: &ShareSpec, created_volume: bool) -> ShareConf {
+        let mut valid_users = spec.access.users.clone();
+        valid_users.extend(spec.access.groups.iter().map(|g| format!("@{g}")));
+        ShareConf {
+            name: spec.id.as_str().to_owned(),
+            comment: spec.comment.clone(),
+            read_only: spec.access.read_only,
+            valid_users,
+            encryption: spec.security.encryption.as_str().to_owned(),
+            force_group: created_volume.then(|| SHARE_GROUP.to_owned()),
+        }
+    }
+
+    /// Checks everything that can be checked before anything changes.
+    fn check_create(&self, spec: &ShareSpec) -> Result<()> {
+        spec.validate()?;
+        if !spec.mode.is_implemented() {
+            return Err(Error::ModeNotImplemented { mode: spec.mode });
+        }
+        if spec.security.signing == Signing::Required {
+            return Err(Error::NativeSigning);
+        }
+        // Builds (and so validates) the backend.
+        self.backend(&spec.backend)?;
+        Ok(())
+    }
+
+    /// The plan `create` would run (validated; nothing changes).
+    pub fn plan_create(&self, spec: &ShareSpec) -> Result<Plan> {
+        self.check_create(spec)?;
+        // An existing volume must exist now (refused before anything
+        // changes otherwise); one the gateway prepared earlier (its root
+        // owned by the gateway's group) is served like a new one.
+        let gateway_owned = if spec.volume.existing {
+            let backend = self.backend(&spec.backend)?;
+            let vol = backend.adopt(&spec.volume.name)?;
+            self.owned_by_gateway(&vol.path)
+        } else {
+            true
+        };
+        let req = CreateRequest {
+            share: Self::share_conf(spec, gateway_owned),
+            volume: spec.volume.name.as_str().to_owned(),
+            existing: spec.volume.existing,
+            quota: spec.quota.map(|q| q.to_string()),
+            quota_unenforced: spec.quota_unenforced_ok,
+            group: SHARE_GROUP.to_owned(),
+        };
+        let mut plan = plan_create(
+            &req,
+            &Self::describe_backend(&spec.backend),
+            &self.paths.samba.describe(),
+        );
+        plan.context = serde_json::to_value(spec).map_err(|e| Error::JournalSpec {
+            id: spec.id.as_str().to_owned(),
+            reason: e.to_string(),
+        })?;
+        Ok(plan)
+    }
+
+    /// Creates and serves a share. Bad input is refused before anything
+    /// changes; a failure half-way is rolled back; re-running a create
+    /// that was interrupted resumes it.
+    pub fn create(&self, spec: &ShareSpec, progress: Progress<'_>) -> Result<ShareRecord> {
+        let plan = self.plan_create(spec)?;
+        let exec = self.executor();
+        let _lock = exec.lock_share(spec.id.as_str())?;
+        if self.registry.get(&spec.id)?.is_some() {
+            return Err(Error::ShareExists {
+                id: spec.id.as_str().to_owned(),
+            });
+        }
+        self.check_accounts(spec)?;
+        self.with_context(spec, !spec.volume.existing, None, |ctx| {
+            Ok(exec.run(&plan, ctx, progress)?)
+        })?;
+        self.registry
+            .get(&spec.id)?
+            .ok_or_else(|| Error::NoSuchShare {
+                id: spec.id.as_str().to_owned(),
+            })
+    }
+
+    /// Whether the gateway prepared this volume (its root belongs to the
+    /// gateway's group): then shares force that group, so that every
+    /// allowed user can write.
+    fn owned_by_gateway(&self, path: &Path) -> bool {
+        let gid = self.group_gid(SHARE_GROUP);
+        gid.is_some() && std::fs::metadata(path).map(|m| m.gid()).ok() == gid
+    }
+
+    fn group_gid(&self, group: &str) -> Option<u32> {
+        let out = self
+            .runner
+            .run(&Cmd::new("getent").args(["group", group]))
+            .ok()?;
+        out.stdout_str().split(':').nth(2)?.trim().parse().ok()
+    }
+
+    /// Runs `f` with a step context for `spec`: its backend, Samba, the
+    /// runner, and a registrar recording `spec` (or putting `original`
+    /// back when a delete is undone).
+    fn with_context<T>(
+        &self,
+        spec: &ShareSpec,
+        created_volume: bool,
+        original: Option<&ShareRecord>,
+        f: impl FnOnce(&Context<'_>) -> Result<T>,
+    ) -> Result<T> {
+        let backend = self.backend(&spec.backend)?;
+        let recorder = RegistryRecorder {
+            registry: &self.registry,
+            spec: spec.clone(),
+            created_volume,
+            original: original.cloned(),
+        };
+        let ctx = Context {
+            backend: backend.as_ref(),
+            samba: &self.paths.samba,
+            runner: self.runner.as_ref(),
+            registrar: &recorder,
+        };
+        f(&ctx)
+    }
+
+    /// Users must have an SMB password and groups must exist before a
+    /// share names them.
+    fn check_accounts(&self, spec: &ShareSpec) -> Result<()> {
+        if spec.access.users.is_empty() && spec.access.groups.is_empty() {
+            return Ok(());
+        }
+        let known = if spec.access.users.is_empty() {
+            Vec::new()
+        } else {
+            // The private instance keeps its passdb under its directory,
+            // which `prepare` creates.
+            if self.paths.samba.private_instance().is_some() {
+                self.paths.samba.prepare(self.runner.as_ref())?;
+            }
+            SmbUsers::new(&self.paths.samba, self.runner.as_ref()).list()?
+        };
+        for u in &spec.access.users {
+            if !known.iter().any(|k| k == u) {
+                return Err(Error::Provision(provision::Error::NoSuchUser(u.clone())));
+            }
+        }
+        for g in &spec.access.groups {
+            match self.runner.run(&Cmd::new("getent").args(["group", g])) {
+                Ok(_) => {}
+                Err(RunError::Failed { .. }) => {
+                    return Err(Error::NoSuchGroup { group: g.clone() })
+                }
+                Err(e) => return Err(Error::Provision(e.into())),
+            }
+        }
+        Ok(())
+    }
+
+    /// The plan `delete` would run.
+    pub fn plan_delete(&self, id: &ShareId, purge: bool) -> Result<Plan> {
+        let rec = self.registry.get(id)?.ok_or_else(|| Error::NoSuchShare {
+            id: id.as_str().to_owned(),
+        })?;
+        Ok(self.delete_plan(&rec, purge))
+    }
+
+    fn delete_plan(&self, rec: &ShareRecord, purge: bool) -> Plan {
+        plan_delete(
+            &Self::share_conf(&rec.spec, self.owned_by_gateway(&rec.state.path)),
+            rec.spec.volume.name.as_str(),
+            purge,
+            &Self::describe_backend(&rec.spec.backend),
+            &self.paths.samba.describe(),
+        )
+    }
+
+    /// Stops serving a share and removes it from the registry. The volume
+    /// and its data are kept unless `purge`. A share whose create was
+    /// interrupted (not registered yet) is rolled back. Returns the plan
+    /// that ran.
+    pub fn delete(&self, id: &ShareId, purge: bool, progress: Progress<'_>) -> Result<Plan> {
+        let exec = self.executor();
+        let _lock = exec.lock_share(id.as_str())?;
+        let Some(rec) = self.registry.get(id)? else {
+            if let Some(j) = exec.pending(id.as_str())? {
+                if j.plan.op == Op::Create {
+                    return self.roll_back_create(&exec, id, j.plan);
+                }
+            }
+            return Err(Error::NoSuchShare {
+                id: id.as_str().to_owned(),
+            });
+        };
+        let plan = self.delete_plan(&rec, purge);
+        self.with_context(&rec.spec, rec.state.created_volume, Some(&rec), |ctx| {
+            Ok(exec.run(&plan, ctx, progress)?)
+        })?;
+        Ok(plan)
+    }
+
+    fn roll_back_create(&self, exec: &Executor, id: &ShareId, plan: Plan) -> Result<Plan> {
+        // The interrupted create never registered the share; the spec is
+        // in the plan's context.
+        let spec = interrupted_spec(id, &plan)?;
+        self.with_context(&spec, true, None, |ctx| {
+            Ok(exec.roll_back_pending(id.as_str(), ctx)?)
+        })?;
+        Ok(plan)
+    }
+
+    /// Every registered share.
+    pub fn list(&self) -> Result<Vec<ShareRecord>> {
+        self.registry.load()
+    }
+
+    /// One share's record.
+    pub fn show(&self, id: &ShareId) -> Result<ShareRecord> {
+        self.registry.get(id)?.ok_or_else(|| Error::NoSuchShare {
+            id: id.as_str().to_owned(),
+        })
+    }
+
+    /// Whether the share is served, its usage and connected clients.
+    pub fn status(&self, id: &ShareId) -> Result<ShareStatus> {
+        let rec = self.show(id)?;
+        let samba = &self.paths.samba;
+        let runner = self.runner.as_ref();
+        let mut problems = Vec::new();
+        let smbd_running = samba.running(runner)?;
+        if !smbd_running {
+            problems.push(match samba.private_instance() {
+                Some(_) => {
+                    "the private smbd is not running; run `pve-smbgateway apply` to start it"
+                        .to_owned()
+                }
+                None => "smbd is not running; start it with `systemctl start smbd`".to_owned(),
+            });
+        }
+        let section = samba.managed_section(id.as_str())?;
+        let configured = section.is_some();
+        let desired = NativeSamba::render_section(
+            &Self::share_conf(&rec.spec, self.owned_by_gateway(&rec.state.path))
+                .to_gateway_share(&rec.state.path.to_string_lossy()),
+        )?;
+        let config_current = section
+            .as_deref()
+            .is_some_and(|s| s.trim_end() == desired.trim_end());
+        if !configured {
+            problems.push("the share is missing from the managed Samba configuration; run `pve-smbgateway apply`".into());
+        } else if !config_current {
+            problems.push("the share's Samba section differs from the registry (edited by hand?); run `pve-smbgateway apply`".into());
+        }
+        let volume_present = rec.state.path.is_dir();
+        if !volume_present {
+            problems.push(format!(
+                "the volume is not at {}; check the storage (mounted?)",
+                rec.state.path.display()
+            ));
+        }
+        let usage = if volume_present {
+            let backend = self.backend(&rec.spec.backend)?;
+            let vol = Volume {
+                kind: backend.kind(),
+                id: rec.state.volume_id.clone(),
+                path: rec.state.path.clone(),
+                quota: rec.spec.quota,
+                quota_enforced: !rec.spec.quota_unenforced_ok,
+            };
+            backend.usage(&vol).ok().map(UsageReport::from)
+        } else {
+            None
+        };
+        let sessions = if smbd_running {
+            let out = runner.run(
+                &Cmd::new("smbstatus")
+                    .arg("-s")
+                    .arg(samba.conf().display().to_string())
+                    .arg("--json"),
+            );
+            out.ok().and_then(|o| {
+                provision::parse_smbstatus(
+                    &o.stdout_str(),
+                    id.as_str(),
+                    &rec.state.path.to_string_lossy(),
+                )
+                .ok()
+            })
+        } else {
+            None
+        };
+        let interrupted = self
+            .executor()
+            .pending(id.as_str())?
+            .map(|j| j.plan.op.to_string());
+        if let Some(op) = &interrupted {
+            problems.push(format!(
+                "an interrupted {op} is pending; re-run it or run `pve-smbgateway apply`"
+            ));
+        }
+        Ok(ShareStatus {
+            id: id.as_str().to_owned(),
+            mode: rec.spec.mode.as_str(),
+            served: smbd_running && configured && volume_present,
+            smbd_running,
+            configured,
+            config_current,
+            path: rec.state.path.clone(),
+            volume_present,
+            usage,
+            connections: sessions.as_ref().map(|s| s.connections),
+            users: sessions
+                .as_ref()
+                .map(|s| s.users.clone())
+                .unwrap_or_default(),
+            open_files: sessions.as_ref().map(|s| s.open_files),
+            interrupted,
+            problems,
+        })
+    }
+
+    /// Re-converges Samba to the registry: finishes or rolls back
+    /// interrupted operations (an uncommitted create is rolled back, a
+    /// delete is finished), starts a private smbd that is down, restores
+    /// sections that are missing or were edited, and removes managed
+    /// sections of shares that are not registered. With `only`, just that
+    /// share.
+    pub fn apply(
+        &self,
+        only: Option<&ShareId>,
+        progress: Progress<'_>,
+    ) -> Result<Vec<ApplyAction>> {
+        let exec = self.executor();
+        let mut actions = Vec::new();
+        let act = |share: &str, action: String| ApplyAction {
+            share: share.to_owned(),
+            action,
+        };
+        let runner = self.runner.as_ref();
+        self.paths.samba.prepare(runner)?;
+        // 1. Interrupted operations.
+        for share in exec.pending_shares()? {
+            if only.is_some_and(|o| o.as_str() != share) {
+                continue;
+            }
+            let Ok(id) = ShareId::new(&share) else {
+                continue;
+            };
+            let _lock = exec.lock_share(&share)?;
+            let Some(j) = exec.pending(&share)? else {
+                continue;
+            };
+            match j.plan.op {
+                Op::Create => {
+                    if self.registry.get(&id)?.is_some() {
+                        // Committed, killed before the journal was removed.
+                        exec.discard_pending(&share)?;
+                        actions.push(act(&share, "create had committed; journal cleared".into()));
+                    } else {
+                        self.roll_back_create(&exec, &id, j.plan)?;
+                        actions.push(act(&share, "rolled back an interrupted create".into()));
+                    }
+                }
+                Op::Delete => {
+                    let rec = self.registry.get(&id)?;
+                    match rec {
+                        Some(rec) => {
+                            self.with_context(
+                                &rec.spec,
+                                rec.state.created_volume,
+                                Some(&rec),
+                                |ctx| Ok(exec.run(&j.plan, ctx, progress)?),
+                            )?;
+                            actions.push(act(&share, "finished an interrupted delete".into()));
+                        }
+                        None => {
+                            // Unregistered: only the journal was left.
+                            exec.discard_pending(&share)?;
+                            actions
+                                .push(act(&share, "delete had finished; journal cleared".into()));
+                        }
+                    }
+                }
+            }
+        }
+        // 2. Registered shares.
+        let records = self.registry.load()?;
+        for rec in &records {
+            if only.is_some_and(|o| o != &rec.spec.id) {
+                continue;
+            }
+            let id = rec.spec.id.as_str();
+            let _lock = exec.lock_share(id)?;
+            if !rec.state.path.is_dir() {
+                actions.push(act(
+                    id,
+                    format!(
+                        "volume missing at {}: not served; check the storage",
+                        rec.state.path.display()
+                    ),
+                ));
+                continue;
+            }
+            let share = Self::share_conf(&rec.spec, self.owned_by_gateway(&rec.state.path))
+                .to_gateway_share(&rec.state.path.to_string_lossy());
+            let desired = NativeSamba::render_section(&share)?;
+            let current = self.paths.samba.managed_section(id)?;
+            if current.as_deref().map(str::trim_end) == Some(desired.trim_end()) {
+                actions.push(act(id, "ok".into()));
+                continue;
+            }
+            self.paths.samba.serve(runner, &share)?;
+            actions.push(act(
+                id,
+                if current.is_some() {
+                    "restored its Samba section (it had been changed)".into()
+                } else {
+                    "served again (its Samba section was missing)".into()
+                },
+            ));
+        }
+        // 3. Managed sections nobody registered.
+        if only.is_none() {
+            let removed = self.paths.samba.prune(runner, |name| {
+                records
+                    .iter()
+                    .any(|r| r.spec.id.as_str().eq_ignore_ascii_case(name))
+            })?;
+            for name in removed {
+                actions.push(act(&name, "removed: not in the registry".into()));
+            }
+        }
+        Ok(actions)
+    }
+
+    /// SMB users of the native Samba.
+    pub fn users(&self) -> SmbUsers<'_> {
+        SmbUsers::new(&self.paths.samba, self.runner.as_ref())
+    }
+
+    /// Prepares Samba (a private instance: writes its config, starts smbd).
+    pub fn prepare_samba(&self) -> Result<()> {
+        Ok(self.paths.samba.prepare(self.runner.as_ref())?)
+    }
+
+    /// The registered shares naming `user`.
+    pub fn shares_of_user(&self, user: &str) -> Result<Vec<String>> {
+        Ok(self
+            .registry
+            .load()?
+            .into_iter()
+            .filter(|r| r.spec.access.users.iter().any(|u| u == user))
+            .map(|r| r.spec.id.as_str().to_owned())
+            .collect())
+    }
+}
+
+/// The spec an interrupted create was running, from its plan's context.
+fn interrupted_spec(id: &ShareId, plan: &Plan) -> Result<ShareSpec> {
+    serde_json::from_value::<ShareSpec>(plan.context.clone()).map_err(|e| Error::JournalSpec {
+        id: id.as_str().to_owned(),
+        reason: e.to_string(),
+    })
+}

@@ -1,0 +1,60 @@
+//! Provisioning: turning a share request into a [`Plan`] of steps, and
+//! applying it safely.
+//!
+//! * [`plan`]: pure planning ([`plan_create`], [`plan_delete`]); plans
+//!   print for `--dry-run` and are snapshot-tested.
+//! * [`Executor`]: applies a plan step by step, journals progress under a
+//!   state directory, and on failure undoes completed steps in reverse. An
+//!   operation interrupted at any point (process killed) converges when it
+//!   is re-run (resume) or rolled back ([`Executor::roll_back_pending`]).
+//! * [`NativeSamba`]: native mode — the host's smbd (the administrator's
+//!   smb.conf edited losslessly, one managed include file, `testparm`
+//!   before `smbcontrol reload-config`, files restored on failure) or a
+//!   private smbd instance living in one directory on a loopback port.
+//! * [`SmbUsers`]: SMB users of workgroup shares (passwords via stdin,
+//!   never argv).
+//!
+//! ```
+//! use provision::{plan_create, CreateRequest, ShareConf, Step};
+//!
+//! let req = CreateRequest {
+//!     share: ShareConf {
+//!         name: "team".into(),
+//!         comment: None,
+//!         read_only: false,
+//!         valid_users: vec!["alice".into()],
+//!         encryption: "desired".into(),
+//!         force_group: Some("smbgw".into()),
+//!     },
+//!     volume: "team".into(),
+//!     existing: false,
+//!     quota: Some("10G".into()),
+//!     quota_unenforced: false,
+//!     group: "smbgw".into(),
+//! };
+//! let plan = plan_create(&req, "zfs dataset under tank/smb", "host smbd");
+//! assert_eq!(plan.steps.first(), Some(&Step::PrepareSamba));
+//! assert_eq!(plan.steps.last(), Some(&Step::Register));
+//! assert!(plan.to_string().contains("create volume `team`"));
+//! ```
+//!
+//! Limitations: only native mode exists so far (LXC and VM provisioners
+//! come later); locks are node-local (`flock`).
+
+mod error;
+mod exec;
+mod fsutil;
+pub mod plan;
+mod samba;
+pub mod status;
+mod users;
+
+pub use error::{Error, Result};
+pub use exec::{
+    Context, Executor, Fault, FaultAction, FaultWhen, Journal, Progress, Registrar, RegistrarError,
+};
+pub use fsutil::{write_atomic, FileLock};
+pub use plan::{plan_create, plan_delete, CreateRequest, Op, Plan, ShareConf, Step};
+pub use samba::{NativeSamba, PrivateInstance, INCLUDE_HEADER, INCLUDE_MARKER};
+pub use status::{parse_smbstatus, ShareSessions};
+pub use users::{check_password, check_user_name, parse_pdbedit_list, SmbUsers, ACCOUNT_COMMENT};

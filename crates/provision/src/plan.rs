@@ -1,0 +1,326 @@
+//! Plans: what an operation will do, as data.
+//!
+//! A [`Plan`] is built by a pure function from the requested share and
+//! its backend; it can be printed (`--dry-run`), snapshot-tested, and
+//! journalled step by step by the executor ([`crate::Executor`]).
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+use smbconf::{Encryption, GatewayShare};
+
+/// Which operation a plan performs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Op {
+    /// Create and serve a share.
+    Create,
+    /// Stop serving a share (keeping or destroying its data).
+    Delete,
+}
+
+impl fmt::Display for Op {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Op::Create => "create",
+            Op::Delete => "delete",
+        })
+    }
+}
+
+/// What Samba serves for one share, independent of where its volume lives.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ShareConf {
+    /// The share name (already validated by the caller).
+    pub name: String,
+    /// Comment shown to clients.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub comment: Option<String>,
+    /// Read-only share.
+    pub read_only: bool,
+    /// `valid users`: user names and `@group`s; empty for every
+    /// authenticated user.
+    #[serde(default)]
+    pub valid_users: Vec<String>,
+    /// Per-share encryption: `off`, `desired` or `required`.
+    pub encryption: String,
+    /// `force group` for files created through the share (the gateway's
+    /// group on volumes it created, so that every allowed user can write).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub force_group: Option<String>,
+}
+
+impl ShareConf {
+    /// The Samba section for this share served from `path`.
+    pub fn to_gateway_share(&self, path: &str) -> GatewayShare {
+        let mut s = GatewayShare::new(&self.name, path);
+        s.comment = self.comment.clone();
+        s.read_only = self.read_only;
+        s.valid_users = self.valid_users.clone();
+        s.security.encryption = Some(match self.encryption.as_str() {
+            "off" => Encryption::Off,
+            "required" => Encryption::Required,
+            _ => Encryption::Desired,
+        });
+        if let Some(g) = &self.force_group {
+            s.create_mask = 0o660;
+            s.directory_mask = 0o2770;
+            s.extra.push(("force group".into(), g.clone()));
+        }
+        // Files created over SMB keep their DOS attributes in xattrs; no
+        // printing on a file share.
+        s.extra.push(("printable".into(), "no".into()));
+        s
+    }
+}
+
+/// One step of a plan. Steps are idempotent when re-run after an
+/// interruption (the executor tells them so), and each knows its undo.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "step", rename_all = "kebab-case")]
+#[non_exhaustive]
+pub enum Step {
+    /// Make sure Samba can take the share: for a private instance, write its
+    /// main smb.conf (once) and start smbd; on the host, check smbd runs.
+    PrepareSamba,
+    /// Make sure the system group exists (never removed: shared).
+    EnsureGroup {
+        /// The group.
+        group: String,
+    },
+    /// Create a new volume. Undo: destroy it (it is new and was never
+    /// registered).
+    CreateVolume {
+        /// Volume name under the backend's parent.
+        volume: String,
+        /// Quota (`Quota` syntax).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        quota: Option<String>,
+        /// Accept a quota the backend cannot enforce.
+        #[serde(default)]
+        quota_unenforced: bool,
+    },
+    /// Take over an existing volume as it is. Undo: release it.
+    AdoptVolume {
+        /// Volume name.
+        volume: String,
+    },
+    /// Give a new volume's root to `root:group`, mode 2770.
+    PrepareVolume {
+        /// Volume name.
+        volume: String,
+        /// Owning group.
+        group: String,
+    },
+    /// Add (or replace) the share's section in the managed include file,
+    /// validate with testparm, reload smbd. Undo: remove it again.
+    ServeShare {
+        /// The section.
+        share: ShareConf,
+        /// The volume served.
+        volume: String,
+    },
+    /// Record the share in the registry (the commit point of a create).
+    /// Undo: remove the record.
+    Register,
+    /// Remove the share's section, validate, reload, disconnect its
+    /// clients. Undo: serve it again.
+    UnserveShare {
+        /// The section (to restore it on undo).
+        share: ShareConf,
+        /// The volume served.
+        volume: String,
+    },
+    /// Stop managing the volume, keeping its data.
+    ReleaseVolume {
+        /// Volume name.
+        volume: String,
+    },
+    /// Destroy the volume and all its data (only with an explicit purge).
+    /// Cannot be undone, so plans put it after every step that can fail
+    /// for ordinary reasons.
+    DestroyVolume {
+        /// Volume name.
+        volume: String,
+    },
+    /// Remove the share from the registry. Undo: record it again.
+    Unregister {
+        /// The volume (to record it again on undo).
+        volume: String,
+    },
+}
+
+impl Step {
+    /// Whether the step cannot be undone (it destroys data): a failure
+    /// after it is finished forward, never rolled back.
+    pub fn is_irreversible(&self) -> bool {
+        matches!(self, Step::DestroyVolume { .. })
+    }
+}
+
+/// An operation on one share, as an ordered list of steps.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Plan {
+    /// The operation.
+    pub op: Op,
+    /// The share.
+    pub share: String,
+    /// Where the volume lives, for humans: `directory /srv/smb`,
+    /// `zfs dataset under tank/smb`.
+    pub backend: String,
+    /// The Samba target, for humans: `host smbd (/etc/samba/smb.conf)`.
+    pub samba: String,
+    /// The steps, in order.
+    pub steps: Vec<Step>,
+    /// Whatever the caller needs to rebuild its context when it resumes or
+    /// rolls back this plan from the journal (core stores the share spec).
+    #[serde(default, skip_serializing_if = "serde_json::Value::is_null")]
+    pub context: serde_json::Value,
+}
+
+impl Plan {
+    /// A one-line description of step `i`.
+    pub fn describe(&self, step: &Step) -> String {
+        let b = &self.backend;
+        match step {
+            Step::PrepareSamba => format!("make sure {} is ready to serve shares", self.samba),
+            Step::EnsureGroup { group } => format!("make sure system group `{group}` exists"),
+            Step::CreateVolume {
+                volume,
+                quota,
+                quota_unenforced,
+            } => {
+                let q = match quota {
+                    Some(q) if *quota_unenforced => {
+                        format!(" with advisory quota {q} (not enforced)")
+                    }
+                    Some(q) => format!(" with quota {q}"),
+                    None => " without quota".into(),
+                };
+                format!("create volume `{volume}` ({b}){q}")
+            }
+            Step::AdoptVolume { volume } => {
+                format!("use existing volume `{volume}` ({b}) as it is")
+            }
+            Step::PrepareVolume { volume, group } => {
+                format!("give the root of `{volume}` to root:{group}, mode 2770")
+            }
+            Step::ServeShare { share, volume } => format!(
+                "serve `{}` from `{volume}` via {} (validate with testparm, reload smbd)",
+                share.name, self.samba
+            ),
+            Step::Register => format!("record share `{}` in the registry", self.share),
+            Step::UnserveShare { share, .. } => format!(
+                "stop serving `{}` and disconnect its clients ({})",
+                share.name, self.samba
+            ),
+            Step::ReleaseVolume { volume } => {
+                format!("keep volume `{volume}` ({b}) and its data")
+            }
+            Step::DestroyVolume { volume } => {
+                format!("DESTROY volume `{volume}` ({b}) and ALL its data")
+            }
+            Step::Unregister { .. } => format!("remove share `{}` from the registry", self.share),
+        }
+    }
+}
+
+impl fmt::Display for Plan {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "plan: {} share `{}`", self.op, self.share)?;
+        for (i, step) in self.steps.iter().enumerate() {
+            writeln!(f, "  {}. {}", i + 1, self.describe(step))?;
+        }
+        Ok(())
+    }
+}
+
+/// What the caller asks for when creating a share.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CreateRequest {
+    /// The Samba section.
+    pub share: ShareConf,
+    /// Volume name.
+    pub volume: String,
+    /// Adopt an existing volume instead of creating one.
+    pub existing: bool,
+    /// Quota (`Quota` syntax).
+    pub quota: Option<String>,
+    /// Accept a quota the backend cannot enforce.
+    pub quota_unenforced: bool,
+    /// The group owning new volumes.
+    pub group: String,
+}
+
+/// The plan for creating a share in native mode (pure).
+pub fn plan_create(req: &CreateRequest, backend: &str, samba: &str) -> Plan {
+    let mut steps = vec![Step::PrepareSamba];
+    if req.existing {
+        steps.push(Step::AdoptVolume {
+            volume: req.volume.clone(),
+        });
+    } else {
+        steps.push(Step::EnsureGroup {
+            group: req.group.clone(),
+        });
+        steps.push(Step::CreateVolume {
+            volume: req.volume.clone(),
+            quota: req.quota.clone(),
+            quota_unenforced: req.quota_unenforced,
+        });
+        steps.push(Step::PrepareVolume {
+            volume: req.volume.clone(),
+            group: req.group.clone(),
+        });
+    }
+    steps.push(Step::ServeShare {
+        share: req.share.clone(),
+        volume: req.volume.clone(),
+    });
+    steps.push(Step::Register);
+    Plan {
+        op: Op::Create,
+        share: req.share.name.clone(),
+        backend: backend.to_owned(),
+        samba: samba.to_owned(),
+        steps,
+        context: serde_json::Value::Null,
+    }
+}
+
+/// The plan for deleting a share in native mode (pure). The volume is
+/// kept unless `purge`.
+pub fn plan_delete(
+    share: &ShareConf,
+    volume: &str,
+    purge: bool,
+    backend: &str,
+    samba: &str,
+) -> Plan {
+    let last = if purge {
+        Step::DestroyVolume {
+            volume: volume.to_owned(),
+        }
+    } else {
+        Step::ReleaseVolume {
+            volume: volume.to_owned(),
+        }
+    };
+    Plan {
+        op: Op::Delete,
+        share: share.name.clone(),
+        backend: backend.to_owned(),
+        samba: samba.to_owned(),
+        steps: vec![
+            Step::UnserveShare {
+                share: share.clone(),
+                volume: volume.to_owned(),
+            },
+            last,
+            Step::Unregister {
+                volume: volume.to_owned(),
+            },
+        ],
+        context: serde_json::Value::Null,
+    }
+}

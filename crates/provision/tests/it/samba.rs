@@ -1,0 +1,69 @@
+//! Native Samba editing and tool-output parsers.
+
+use provision::{parse_pdbedit_list, parse_smbstatus, NativeSamba};
+use runner::RecordingRunner;
+
+#[test]
+fn the_include_line_is_appended_once_with_the_file_line_ending() {
+    let dir = tempfile::tempdir().unwrap();
+    let conf = dir.path().join("smb.conf");
+    let original = "[global]\r\n   workgroup = W\r\n[data]\r\n   path = /srv/data"; // no final newline
+    std::fs::write(&conf, original).unwrap();
+    let samba = NativeSamba::with_paths(&conf, dir.path().join("inc.conf"));
+    let r = RecordingRunner::new();
+    let share = provision::ShareConf {
+        name: "s1".into(),
+        comment: None,
+        read_only: true,
+        valid_users: vec![],
+        encryption: "off".into(),
+        force_group: None,
+    };
+    samba.serve(&r, &share.to_gateway_share("/srv/s1")).unwrap();
+    samba.serve(&r, &share.to_gateway_share("/srv/s1")).unwrap();
+    let after = std::fs::read_to_string(&conf).unwrap();
+    assert_eq!(
+        after,
+        format!(
+            "{original}\r\n\r\n{}\r\ninclude = {}\r\n",
+            provision::INCLUDE_MARKER,
+            dir.path().join("inc.conf").display()
+        )
+    );
+    assert_eq!(samba.managed_shares().unwrap(), vec!["s1".to_owned()]);
+    assert!(
+        samba.unserve(&r, "S1").unwrap(),
+        "share names compare case-insensitively"
+    );
+    assert!(!samba.unserve(&r, "s1").unwrap());
+    assert!(samba.managed_shares().unwrap().is_empty());
+    // The last share gone, the include line and file go too; only the
+    // line ending added to the unterminated last line remains.
+    assert_eq!(
+        std::fs::read_to_string(&conf).unwrap(),
+        format!("{original}\r\n")
+    );
+    assert!(!dir.path().join("inc.conf").exists());
+}
+
+#[test]
+fn smbstatus_json_is_parsed_per_share() {
+    let json = include_str!("../fixtures/smbstatus.json");
+    // Captured from smbstatus 4.17.12 while smbclient held r.txt open.
+    let s = parse_smbstatus(json, "TEAM", "/tmp/m1/gw/volumes/team").unwrap();
+    assert_eq!(s.connections, 1);
+    assert_eq!(s.open_files, 1);
+    // smbstatus ran outside the namespace that knows the user: a uid.
+    assert_eq!(s.users, vec!["999".to_owned()]);
+    let other = parse_smbstatus(json, "other", "/srv/other").unwrap();
+    assert_eq!((other.connections, other.open_files), (0, 0));
+    assert!(parse_smbstatus("not json", "x", "/x").is_err());
+}
+
+#[test]
+fn pdbedit_list_is_parsed() {
+    assert_eq!(
+        parse_pdbedit_list("alice:999:\nbob:998:Bob B\n\n"),
+        vec!["alice".to_owned(), "bob".to_owned()]
+    );
+}

@@ -1,0 +1,264 @@
+//! A sandboxed gateway for end-to-end tests of the `pve-smbgateway`
+//! binary: every run happens in a private mount namespace whose `/etc` is
+//! a copy (so `useradd` and NSS lookups by smbd never touch the host's
+//! accounts), with `--sandbox DIR` (registry, state, a private smbd on a
+//! free loopback port, directory volumes under DIR). On drop — also when
+//! the test panics — the private smbd is stopped and everything removed.
+
+use std::fs;
+use std::io::Write;
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use rustix::process::{kill_process, Pid, Signal};
+
+use crate::require;
+
+/// The programs the sandbox needs.
+pub const SAMBA_TOOLS: &[&str] = &[
+    "smbd",
+    "smbclient",
+    "testparm",
+    "smbcontrol",
+    "smbpasswd",
+    "pdbedit",
+    "smbstatus",
+    "unshare",
+    "useradd",
+];
+
+/// A free TCP port on 127.0.0.1 (bound and released).
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("no free port on 127.0.0.1")
+}
+
+/// One sandboxed gateway.
+pub struct GatewaySandbox {
+    dir: Option<tempfile::TempDir>,
+    /// The `--sandbox` directory.
+    pub root: PathBuf,
+    /// The private copy of /etc.
+    pub etc: PathBuf,
+    /// The private smbd's port.
+    pub port: u16,
+    bin: PathBuf,
+}
+
+impl GatewaySandbox {
+    /// A sandbox for `bin` (the `pve-smbgateway` binary), or `None` after
+    /// printing why (Samba missing outside the project's test command).
+    pub fn new(test: &str, bin: &Path) -> Option<GatewaySandbox> {
+        if !require(test, SAMBA_TOOLS, "apt-get install -y samba smbclient") {
+            return None;
+        }
+        let dir = tempfile::Builder::new()
+            .prefix("smbgw-e2e-")
+            .tempdir()
+            .expect("temp dir");
+        // smbd serves as the connected user, who must be able to reach the
+        // volumes below (tempdir creates 0700).
+        {
+            use std::os::unix::fs::PermissionsExt;
+            fs::set_permissions(dir.path(), fs::Permissions::from_mode(0o755)).expect("chmod");
+        }
+        let etc = dir.path().join("etc");
+        let st = Command::new("cp")
+            .args(["-a", "/etc"])
+            .arg(&etc)
+            .status()
+            .expect("cp");
+        assert!(st.success(), "cannot copy /etc");
+        let root = dir.path().join("gw");
+        fs::create_dir_all(&root).expect("sandbox dir");
+        Some(GatewaySandbox {
+            root,
+            etc,
+            port: free_port(),
+            bin: bin.to_owned(),
+            dir: Some(dir),
+        })
+    }
+
+    /// The temp directory holding everything.
+    pub fn base(&self) -> &Path {
+        self.dir
+            .as_ref()
+            .map(|d| d.path())
+            .unwrap_or(Path::new("/"))
+    }
+
+    /// `program args...` inside the sandbox's mount namespace (private
+    /// /etc). Mounts below shared mount points stay shared both ways (the
+    /// zfs CLI unmounts from the calling process).
+    pub fn ns_command(&self, program: impl AsRef<std::ffi::OsStr>) -> Command {
+        let mut c = Command::new("unshare");
+        c.args(["--mount", "--propagation", "unchanged", "--", "sh", "-c"])
+            .arg(r#"mount --bind "$0" /etc && exec "$@""#)
+            .arg(&self.etc)
+            .arg(program);
+        c
+    }
+
+    /// `pve-smbgateway --sandbox ROOT --port PORT args...` in the namespace.
+    pub fn cmd(&self, args: &[&str]) -> Command {
+        let mut c = self.ns_command(&self.bin);
+        c.arg("--sandbox")
+            .arg(&self.root)
+            .arg("--port")
+            .arg(self.port.to_string())
+            .args(args)
+            .env_remove("SMBGW_FAULT")
+            .env_remove("SMBGW_SANDBOX")
+            .env_remove("SMBGW_REGISTRY")
+            .env_remove("SMBGW_STATE_DIR")
+            .env_remove("SMBGW_SAMBA_CONF");
+        c
+    }
+
+    /// Runs the gateway with `args` and no stdin.
+    pub fn run(&self, args: &[&str]) -> Output {
+        self.cmd(args)
+            .stdin(Stdio::null())
+            .output()
+            .expect("run pve-smbgateway")
+    }
+
+    /// Runs the gateway with `args`, feeding `input` on stdin.
+    pub fn run_stdin(&self, args: &[&str], input: &[u8]) -> Output {
+        feed(self.cmd(args), input)
+    }
+
+    /// Adds SMB user `name` with `password` (through a 0600 file).
+    pub fn add_user(&self, name: &str, password: &str) {
+        let out = self.run_stdin(&["user", "add", name], format!("{password}\n").as_bytes());
+        assert!(
+            out.status.success(),
+            "user add {name}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    /// `smbclient //127.0.0.1/SHARE -U user -c commands` (password through
+    /// the environment, not argv), run in `cwd`, plus `extra` options.
+    pub fn smbclient(
+        &self,
+        share: &str,
+        user: &str,
+        password: &str,
+        commands: &str,
+        extra: &[&str],
+        cwd: &Path,
+    ) -> Output {
+        Command::new("smbclient")
+            .arg("-p")
+            .arg(self.port.to_string())
+            .arg(format!("//127.0.0.1/{share}"))
+            .args(["-U", user, "-c", commands])
+            .args(extra)
+            .env("PASSWD", password)
+            .current_dir(cwd)
+            .stdin(Stdio::null())
+            .output()
+            .expect("run smbclient")
+    }
+
+    /// The private smbd's directory.
+    pub fn samba_dir(&self) -> PathBuf {
+        self.root.join("samba")
+    }
+
+    /// The private smbd's pid, when running.
+    pub fn smbd_pid(&self) -> Option<i32> {
+        let pid: i32 = fs::read_to_string(self.samba_dir().join("pid/smbd.pid"))
+            .ok()?
+            .trim()
+            .parse()
+            .ok()?;
+        let comm = fs::read_to_string(format!("/proc/{pid}/comm")).ok()?;
+        // A zombie (not reaped by an init that does not reap) is gone.
+        let stat = fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+        let state = stat
+            .rsplit(')')
+            .next()?
+            .split_whitespace()
+            .next()?
+            .to_owned();
+        (comm.trim() == "smbd" && state != "Z").then_some(pid)
+    }
+
+    /// Stops the private smbd (and waits for its whole tree).
+    pub fn stop_smbd(&self) {
+        let Some(pid) = self.smbd_pid() else {
+            return;
+        };
+        let Some(p) = Pid::from_raw(pid) else {
+            return;
+        };
+        let _ = kill_process(p, Signal::TERM);
+        let start = Instant::now();
+        while self.smbd_pid().is_some() && start.elapsed() < Duration::from_secs(10) {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let _ = kill_process(p, Signal::KILL);
+        // Children (smbd-notifyd, cleanupd, client smbds) name the config in
+        // their command line.
+        kill_matching(&self.root.to_string_lossy());
+    }
+}
+
+/// Runs `cmd` with `input` on stdin.
+pub fn feed(mut cmd: Command, input: &[u8]) -> Output {
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    if let Some(mut stdin) = child.stdin.take() {
+        let _ = stdin.write_all(input);
+    }
+    child.wait_with_output().expect("wait")
+}
+
+/// SIGKILLs every process whose command line mentions `needle`.
+pub fn kill_matching(needle: &str) {
+    let Ok(entries) = fs::read_dir("/proc") else {
+        return;
+    };
+    let me = std::process::id() as i32;
+    for e in entries.flatten() {
+        let Ok(pid) = e.file_name().to_string_lossy().parse::<i32>() else {
+            continue;
+        };
+        if pid == me {
+            continue;
+        }
+        let Ok(cmdline) = fs::read(format!("/proc/{pid}/cmdline")) else {
+            continue;
+        };
+        if String::from_utf8_lossy(&cmdline).contains(needle) {
+            if let Some(p) = Pid::from_raw(pid) {
+                let _ = kill_process(p, Signal::KILL);
+            }
+        }
+    }
+}
+
+impl Drop for GatewaySandbox {
+    fn drop(&mut self) {
+        self.stop_smbd();
+        kill_matching(&self.base().to_string_lossy());
+        if std::env::var_os("SMBGW_KEEP_SANDBOX").is_some() {
+            // For debugging a failure: keep the files, say where.
+            if let Some(d) = self.dir.take() {
+                eprintln!("sandbox kept at {}", d.keep().display());
+            }
+        }
+        self.dir.take();
+    }
+}
