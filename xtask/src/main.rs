@@ -1,5 +1,8 @@
 //! Project automation: `cargo xtask <command>`.
 //!
+//! * `demo [clean]`: the main job — create and serve a real SMB share
+//!   (directory, native mode, private smbd on 127.0.0.1:4450) and check it
+//!   with smbclient; `clean` removes it.
 //! * `install-deps`: install everything the tests need (Debian packages,
 //!   cargo tools); idempotent.
 //! * `test`: install-deps, then fmt, clippy, every test with real components
@@ -15,6 +18,7 @@ use std::process::Command;
 use anyhow::{bail, Context as _, Result};
 
 mod bench;
+mod demo;
 
 /// Debian packages the tests use.
 const APT_PACKAGES: &[&str] = &[
@@ -80,7 +84,7 @@ fn have_command(name: &str) -> bool {
         .unwrap_or(false)
 }
 
-fn dpkg_installed(pkg: &str) -> bool {
+pub(crate) fn dpkg_installed(pkg: &str) -> bool {
     Command::new("dpkg-query")
         .args(["-W", "-f=${Status}", pkg])
         .output()
@@ -180,6 +184,11 @@ fn test() -> Result<()> {
 fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.first().map(String::as_str) {
+        Some("demo") => match args.get(1).map(String::as_str) {
+            Some("clean") => demo::clean(),
+            None => demo::demo(),
+            Some(other) => bail!("usage: cargo xtask demo [clean] (got {other:?})"),
+        },
         Some("install-deps") => install_deps(),
         Some("test") => test(),
         Some("gen-params") => {
@@ -209,6 +218,6 @@ fn main() -> Result<()> {
             install_deps()?;
             bench::run_all()
         }
-        _ => bail!("usage: cargo xtask install-deps|test|gen-params|fuzz [SECONDS]|bench"),
+        _ => bail!("usage: cargo xtask demo [clean]|install-deps|test|gen-params|fuzz [SECONDS]|bench"),
     }
 }
