@@ -274,6 +274,9 @@ pub fn create(g: &GlobalOpts, a: CreateArgs) -> Outcome {
         Ok(rec) => {
             tracing::info!(share = spec.id.as_str(), path = %rec.state.path.display(), "share created and served");
             print_record(g, &gw, &rec)?;
+            for w in gw.samba_warnings() {
+                eprintln!("pve-smbgateway: warning: {w}");
+            }
             Ok(ExitCode::SUCCESS)
         }
         Err(e) => {
@@ -512,6 +515,9 @@ pub fn status(g: &GlobalOpts, id: Option<&str>) -> Outcome {
                 );
                 for p in &s.problems {
                     println!("  problem: {p}");
+                }
+                for w in &s.warnings {
+                    println!("  warning: {w}");
                 }
             }
         }

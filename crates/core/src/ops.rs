@@ -126,6 +126,9 @@ pub struct ShareStatus {
     pub interrupted: Option<String>,
     /// What is wrong, and what to do.
     pub problems: Vec<String>,
+    /// Settings of the host's Samba that weaken the share (native mode on
+    /// the host; the gateway does not change the administrator's globals).
+    pub warnings: Vec<String>,
 }
 
 /// One thing `apply` did (or found).
@@ -551,6 +554,7 @@ impl Gateway {
             open_files: sessions.as_ref().map(|s| s.open_files),
             interrupted,
             problems,
+            warnings: self.samba_warnings(),
         })
     }
 
@@ -666,6 +670,47 @@ impl Gateway {
             }
         }
         Ok(actions)
+    }
+
+    /// Settings of the host's smb.conf (native mode on the host) that fall
+    /// below the gateway's security defaults. The administrator's globals
+    /// are theirs, so these are reported, not changed.
+    pub fn samba_warnings(&self) -> Vec<String> {
+        struct Files;
+        impl smbconf::Loader for Files {
+            fn load(&self, path: &str) -> Option<String> {
+                std::fs::read_to_string(path).ok()
+            }
+        }
+        let samba = &self.paths.samba;
+        if samba.private_instance().is_some() {
+            return Vec::new();
+        }
+        let Ok(text) = std::fs::read_to_string(samba.conf()) else {
+            return Vec::new();
+        };
+        let cfg = smbconf::Config::load(&text, None, &Files);
+        let mut out = Vec::new();
+        let weak = ["CORE", "COREPLUS", "LANMAN1", "LANMAN2", "NT1", "SMB2_02"];
+        if let Some(p) = cfg.global("server min protocol") {
+            if weak.contains(&p.to_ascii_uppercase().as_str()) {
+                out.push(format!(
+                    "{} accepts clients down to {p}; set `server min protocol = SMB2_10` in its [global] section (`pve-smbgateway conf set {} global \"server min protocol\" SMB2_10`)",
+                    samba.conf().display(),
+                    samba.conf().display()
+                ));
+            }
+        }
+        if cfg
+            .global("map to guest")
+            .is_some_and(|v| !v.eq_ignore_ascii_case("Never"))
+        {
+            out.push(format!(
+                "{} maps failed logins to guest (`map to guest`); the gateway's shares refuse guests, but consider `map to guest = never`",
+                samba.conf().display()
+            ));
+        }
+        out
     }
 
     /// SMB users of the native Samba.

@@ -288,6 +288,23 @@ fn host_smb_conf_is_edited_losslessly() {
             d.join("pve-smbgateway.conf").display()
         )
     );
+    let st = host(&["status", "proj", "--output-format", "json"]);
+    let st: serde_json::Value = serde_json::from_str(&ok(&st)).unwrap();
+    assert_eq!(st["served"], true, "{st}");
+    assert_eq!(st["warnings"].as_array().unwrap().len(), 0, "{st}");
+    // An administrator's weaker global is reported, not changed.
+    let weaker = after.replace(
+        "server min protocol = SMB2_10",
+        "server min protocol = SMB2_02",
+    );
+    std::fs::write(&conf, &weaker).unwrap();
+    let st = host(&["status", "proj", "--output-format", "json"]);
+    let st: serde_json::Value = serde_json::from_str(&ok(&st)).unwrap();
+    assert!(
+        st["warnings"][0].as_str().unwrap().contains("SMB2_02"),
+        "{st}"
+    );
+    std::fs::write(&conf, &after).unwrap();
     ok(&host(&["delete", "proj"]));
     // The last managed share gone, smb.conf is byte for byte the admin's.
     assert_eq!(std::fs::read_to_string(&conf).unwrap(), admin);

@@ -8,6 +8,7 @@
 mod bad_input;
 mod concurrency;
 mod conf;
+mod docs;
 mod e2e;
 mod faults;
 
