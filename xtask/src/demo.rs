@@ -96,9 +96,13 @@ pub(crate) fn demo() -> Result<()> {
             .args(["-o", "DPkg::Lock::Timeout=600", "install", "-y", "-qq"])
             .args(&missing))?;
     }
-    run(Command::new("cargo")
-        .current_dir(root())
-        .args(["build", "--release", "-q", "-p", "pve-smbgateway"]))?;
+    run(Command::new("cargo").current_dir(root()).args([
+        "build",
+        "--release",
+        "-q",
+        "-p",
+        "pve-smbgateway",
+    ]))?;
     let dir = dir();
     std::fs::create_dir_all(&dir)?;
     // smbd serves as the connected user, who must reach the volume.
@@ -106,7 +110,10 @@ pub(crate) fn demo() -> Result<()> {
     let pw_file = dir.join("password");
     let pw = password(&pw_file)?;
     let pw_line = format!("{pw}\n");
-    check(gw(&["user", "add", USER], Some(pw_line.as_bytes()))?, "user add")?;
+    check(
+        gw(&["user", "add", USER], Some(pw_line.as_bytes()))?,
+        "user add",
+    )?;
     let exists = gw(&["show", SHARE], None)?.status.success();
     if exists {
         // Re-run: make sure it is served (smbd restarted, config intact).
@@ -136,7 +143,12 @@ pub(crate) fn demo() -> Result<()> {
         .arg("-p")
         .arg(port())
         .arg(format!("//127.0.0.1/{SHARE}"))
-        .args(["-U", USER, "-c", "put hello.txt hello.txt; get hello.txt back.txt; ls"])
+        .args([
+            "-U",
+            USER,
+            "-c",
+            "put hello.txt hello.txt; get hello.txt back.txt; ls",
+        ])
         .env("PASSWD", &pw)
         .current_dir(&work)
         .output()
