@@ -218,6 +218,8 @@ fn main() -> Result<()> {
             install_deps()?;
             bench::run_all()
         }
-        _ => bail!("usage: cargo xtask demo [clean]|install-deps|test|gen-params|fuzz [SECONDS]|bench"),
+        _ => bail!(
+            "usage: cargo xtask demo [clean]|install-deps|test|gen-params|fuzz [SECONDS]|bench"
+        ),
     }
 }
