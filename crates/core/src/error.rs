@@ -273,9 +273,10 @@ impl Error {
             Error::Provision(p) => match p {
                 P::InvalidUser(_) | P::NoSuchUser(_) | P::Password(_) => ErrorKind::Input,
                 P::Busy { .. } => ErrorKind::Busy,
-                P::RollbackFailed { .. } | P::Journal { .. } | P::Incomplete { .. } => {
-                    ErrorKind::NeedsApply
-                }
+                P::RollbackFailed { .. }
+                | P::Journal { .. }
+                | P::Incomplete { .. }
+                | P::Pending { .. } => ErrorKind::NeedsApply,
                 P::SmbdNotRunning | P::Run(_) | P::Io { .. } | P::MainConf { .. } => {
                     ErrorKind::Other
                 }

@@ -430,7 +430,24 @@ impl Gateway {
                 id: id.as_str().to_owned(),
             });
         };
-        let plan = self.delete_plan(&rec, purge);
+        if exec
+            .pending(id.as_str())?
+            .is_some_and(|j| j.plan.op == Op::Create)
+        {
+            // The create committed (the share is registered) and was killed
+            // before it cleared its journal: nothing to undo.
+            exec.discard_pending(id.as_str())?;
+        }
+        let mut plan = self.delete_plan(&rec, purge);
+        if let Some(j) = exec.pending(id.as_str())? {
+            let pending_purge = j.plan.steps.iter().any(|s| s.is_irreversible());
+            if j.plan.op == Op::Delete && pending_purge == purge {
+                // Finish the interrupted delete exactly as it was planned
+                // (the volume may be gone already, which changes a fresh
+                // plan).
+                plan = j.plan;
+            }
+        }
         self.with_context(&rec.spec, rec.state.created_volume, Some(&rec), |ctx| {
             Ok(exec.run(&plan, ctx, progress)?)
         })?;

@@ -81,6 +81,14 @@ pub enum Error {
         /// The holder.
         pid: u32,
     },
+    /// Another interrupted operation on the share is pending.
+    #[error("an interrupted {op} of share `{share}` with different parameters is pending; re-run that command to finish it, or run `pve-smbgateway apply` to settle it")]
+    Pending {
+        /// The share.
+        share: String,
+        /// The pending operation.
+        op: String,
+    },
     /// The journal of an interrupted operation is unreadable.
     #[error("journal {} is unreadable ({reason}); inspect it, then remove it and run `pve-smbgateway apply`", path.display())]
     Journal {

@@ -242,13 +242,17 @@ impl Executor {
         let previous = self.pending(&plan.share)?;
         let mut resumed: Vec<Step> = Vec::new();
         if let Some(prev) = previous {
-            if prev.plan.op == plan.op {
-                let upto = prev.started.map_or(prev.done, |s| s + 1);
-                resumed = prev.plan.steps[..upto.min(prev.plan.steps.len())].to_vec();
-            } else {
-                // A different operation was interrupted: undo it first.
-                self.undo_journal(&prev, ctx)?;
+            // Only the very same plan resumes: another one (a different
+            // operation, or the same with other parameters) might need a
+            // different backend to undo, so the caller settles it first.
+            if prev.plan != *plan {
+                return Err(Error::Pending {
+                    share: plan.share.clone(),
+                    op: prev.plan.op.to_string(),
+                });
             }
+            let upto = prev.started.map_or(prev.done, |s| s + 1);
+            resumed = prev.plan.steps[..upto.min(prev.plan.steps.len())].to_vec();
         }
         let mut j = Journal {
             version: 1,
@@ -260,7 +264,9 @@ impl Executor {
         for (i, step) in plan.steps.iter().enumerate() {
             progress(i + 1, plan.steps.len(), &plan.describe(step));
             j.started = Some(i);
-            self.save(&j)?;
+            if let Err(e) = self.save(&j) {
+                return Err(self.roll_back(plan, i, ctx, &mut state, e));
+            }
             let resume = resumed.contains(step);
             let result = self
                 .inject(i + 1, FaultWhen::Before)
@@ -286,7 +292,9 @@ impl Executor {
             }
             j.done = i + 1;
             j.started = None;
-            self.save(&j)?;
+            if let Err(e) = self.save(&j) {
+                return Err(self.roll_back(plan, i + 1, ctx, &mut state, e));
+            }
         }
         self.clear(&plan.share)
     }

@@ -67,6 +67,9 @@ pub fn require(test: &str, programs: &[&str], package_hint: &str) -> bool {
 static ZFS_LOCK: Mutex<()> = Mutex::new(());
 static POOL_COUNTER: AtomicU32 = AtomicU32::new(0);
 
+/// The size of a pool file unless a test asks for another.
+const DEFAULT_POOL_BYTES: u64 = 512 << 20;
+
 /// A zfs-fuse pool on a sparse file in a temp dir, destroyed on drop.
 pub struct ZfsPool {
     /// The pool name.
@@ -75,13 +78,15 @@ pub struct ZfsPool {
     daemon: Option<Child>,
     shared: Option<PathBuf>,
     _guard: MutexGuard<'static, ()>,
+    // Declared last: released after the pool and daemon are gone.
+    _machine_lock: File,
 }
 
 impl ZfsPool {
     /// A fresh pool, or `None` (after printing why) when zfs-fuse is not
     /// installed and `SMBGW_REQUIRE_REAL` is not `1`.
     pub fn new(test: &str) -> Option<ZfsPool> {
-        Self::create(test, false)
+        Self::create(test, false, DEFAULT_POOL_BYTES)
     }
 
     /// Like [`ZfsPool::new`], but the pool's mount directory is first made
@@ -89,11 +94,27 @@ impl ZfsPool {
     /// mount namespaces created before, and back (`unshare --propagation
     /// unchanged`).
     pub fn new_shared(test: &str) -> Option<ZfsPool> {
-        Self::create(test, true)
+        Self::create(test, true, DEFAULT_POOL_BYTES)
     }
 
-    fn create(test: &str, shared: bool) -> Option<ZfsPool> {
+    /// Like [`ZfsPool::new_shared`] (the mount directory is shared), with a
+    /// pool file of `bytes` (sparse) instead of 512 MiB, for tests that
+    /// write large files (benchmarks).
+    pub fn with_size(test: &str, bytes: u64) -> Option<ZfsPool> {
+        Self::create(test, true, bytes)
+    }
+
+    fn create(test: &str, shared: bool, bytes: u64) -> Option<ZfsPool> {
         let guard = ZFS_LOCK.lock().unwrap_or_else(PoisonError::into_inner);
+        // zfs-fuse is one daemon per machine: serialize with other test
+        // processes too (a harness stops the daemon it started).
+        let machine_lock = File::options()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open("/tmp/smbgw-zfs-fuse-tests.lock")
+            .unwrap();
+        rustix::fs::flock(&machine_lock, rustix::fs::FlockOperation::LockExclusive).unwrap();
         if !require(
             test,
             &["zfs-fuse", "zfs", "zpool"],
@@ -111,6 +132,7 @@ impl ZfsPool {
             daemon: None,
             shared: None,
             _guard: guard,
+            _machine_lock: machine_lock,
         };
         if !quiet("zpool", &["list", "-H", "-o", "name"]) {
             let log = File::create(dir.path().join("zfs-fuse.log")).unwrap();
@@ -139,7 +161,7 @@ impl ZfsPool {
             POOL_COUNTER.fetch_add(1, Ordering::Relaxed)
         );
         let img = dir.path().join("pool.img");
-        File::create(&img).unwrap().set_len(512 << 20).unwrap();
+        File::create(&img).unwrap().set_len(bytes).unwrap();
         {
             use std::os::unix::fs::PermissionsExt;
             std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();

@@ -308,3 +308,29 @@ fn delete_failure_re_serves_the_share() {
     assert!(!w.root.join("vols/team").exists());
     assert!(reg.records.lock().unwrap().is_empty());
 }
+
+#[test]
+fn a_different_plan_does_not_resume_an_interrupted_one() {
+    let w = World::new();
+    let reg = FakeRegistry::default();
+    let r = runner();
+    let mut other = request();
+    other.quota = Some("1G".into());
+    let journal = provision::Journal {
+        version: 1,
+        plan: plan_create(&other, "dir", "smbd"),
+        done: 3,
+        started: Some(3),
+    };
+    std::fs::create_dir_all(w.root.join("state/journal")).unwrap();
+    std::fs::write(
+        w.root.join("state/journal/team.json"),
+        serde_json::to_vec(&journal).unwrap(),
+    )
+    .unwrap();
+    let before = w.state(&reg);
+    let err = run_create(&w, &reg, &r, None).unwrap_err();
+    assert!(matches!(err, Error::Pending { .. }), "{err}");
+    assert!(err.to_string().contains("pve-smbgateway apply"));
+    assert_eq!(w.state(&reg), before, "nothing changed");
+}
