@@ -11,8 +11,8 @@ use clap::{Args, Subcommand};
 use runner::RealRunner;
 use serde::Serialize;
 use smbgw_core::{
-    Access, ApplyAction, BackendSpec, ErrorKind, Gateway, HaSpec, Identity, Mode, Paths, Security,
-    ShareId, ShareRecord, ShareSpec, VolumeRef,
+    Access, ApplyAction, BackendSpec, CephClientSpec, ErrorKind, Gateway, HaSpec, Identity, Mode,
+    Paths, Security, ShareId, ShareRecord, ShareSpec, VolumeRef,
 };
 
 use crate::exit;
@@ -65,8 +65,9 @@ pub struct CreateArgs {
     /// Share name; also its Proxmox storage id (lowercase letters, digits,
     /// `-`, `_`, `.`).
     pub id: String,
-    /// Where the volume lives.
-    #[arg(long, value_parser = ["dir", "zfs"], default_value = "dir")]
+    /// Where the volume lives: a directory, a ZFS dataset, a CephFS
+    /// subvolume or an RBD image (with XFS).
+    #[arg(long, value_parser = ["dir", "zfs", "cephfs", "rbd"], default_value = "dir")]
     pub backend: String,
     /// Directory backend: volumes are directories under this path
     /// (default /srv/pve-smbgateway, or DIR/volumes with --sandbox).
@@ -75,6 +76,45 @@ pub struct CreateArgs {
     /// ZFS backend: the parent dataset (e.g. rpool/shares).
     #[arg(long, value_name = "DATASET", required_if_eq("backend", "zfs"))]
     pub zfs_parent: Option<String>,
+    /// CephFS backend: the filesystem (the `fs-name` of a Proxmox CephFS
+    /// storage, `cephfs` when created with `pveceph fs create`); the
+    /// volume is a subvolume of it.
+    #[arg(long, value_name = "FS", required_if_eq("backend", "cephfs"))]
+    pub cephfs_fs: Option<String>,
+    /// CephFS backend: the subvolume group (must exist; default: none).
+    #[arg(long, value_name = "GROUP")]
+    pub cephfs_group: Option<String>,
+    /// CephFS backend: where the filesystem's root is mounted on this
+    /// host (default /mnt/pve/<FS>, where Proxmox mounts a CephFS storage
+    /// named like the filesystem; give /mnt/pve/<storage> if the storage
+    /// id differs). The storage must mount the whole filesystem (no
+    /// `subdir`).
+    #[arg(long, value_name = "PATH")]
+    pub cephfs_mount: Option<PathBuf>,
+    /// RBD backend: the pool (the `pool` of a Proxmox RBD storage); the
+    /// volume is an image in it, formatted XFS. Needs --quota, the image
+    /// size (at least 300M) when the image is new.
+    #[arg(long, value_name = "POOL", required_if_eq("backend", "rbd"))]
+    pub rbd_pool: Option<String>,
+    /// RBD backend: images are mounted at PATH/<volume> (default
+    /// /var/lib/pve-smbgateway/rbd, or DIR/rbd with --sandbox).
+    #[arg(long, value_name = "PATH")]
+    pub rbd_mount_base: Option<PathBuf>,
+    /// RBD backend: how an image becomes a block device: `krbd` (the
+    /// default), the kernel client Proxmox uses (`rbd map`), or `fuse`
+    /// (rbd-fuse and a loop device) on hosts without the kernel module.
+    #[arg(long, value_name = "HOW", value_parser = ["krbd", "fuse"])]
+    pub rbd_map: Option<String>,
+    /// CephFS and RBD backends: the cluster's ceph.conf (default
+    /// /etc/ceph/ceph.conf, which on a Proxmox Ceph node links to
+    /// /etc/pve/ceph.conf).
+    #[arg(long, value_name = "FILE")]
+    pub ceph_conf: Option<PathBuf>,
+    /// CephFS and RBD backends: the cephx user, without `client.`
+    /// (default admin; its keyring must be where ceph.conf says, on
+    /// Proxmox /etc/pve/priv/ceph.client.admin.keyring).
+    #[arg(long, value_name = "ID")]
+    pub ceph_id: Option<String>,
     /// The volume's name under the backend (default: the share id).
     #[arg(long)]
     pub volume: Option<String>,
@@ -216,10 +256,74 @@ fn parse_id(id: &str) -> Result<ShareId, Failure> {
     Ok(ShareId::new(id)?)
 }
 
+/// Refuses backend flags given for another backend.
+fn check_backend_flags(a: &CreateArgs) -> Result<(), Failure> {
+    let given = |set: bool, flag: &'static str| set.then_some(flag);
+    let flags = [
+        (given(a.dir_root.is_some(), "--dir-root"), &["dir"][..]),
+        (given(a.zfs_parent.is_some(), "--zfs-parent"), &["zfs"]),
+        (given(a.cephfs_fs.is_some(), "--cephfs-fs"), &["cephfs"]),
+        (
+            given(a.cephfs_group.is_some(), "--cephfs-group"),
+            &["cephfs"],
+        ),
+        (
+            given(a.cephfs_mount.is_some(), "--cephfs-mount"),
+            &["cephfs"],
+        ),
+        (given(a.rbd_pool.is_some(), "--rbd-pool"), &["rbd"]),
+        (
+            given(a.rbd_mount_base.is_some(), "--rbd-mount-base"),
+            &["rbd"],
+        ),
+        (given(a.rbd_map.is_some(), "--rbd-map"), &["rbd"]),
+        (
+            given(a.ceph_conf.is_some(), "--ceph-conf"),
+            &["cephfs", "rbd"],
+        ),
+        (given(a.ceph_id.is_some(), "--ceph-id"), &["cephfs", "rbd"]),
+    ];
+    for (flag, backends) in flags {
+        if let Some(flag) = flag {
+            if !backends.contains(&a.backend.as_str()) {
+                return Err(invalid(format!(
+                    "{flag} applies to --backend {}, not to --backend {}; remove it or change the backend",
+                    backends.join(" or "),
+                    a.backend
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
 fn spec_from(g: &GlobalOpts, a: &CreateArgs) -> Result<ShareSpec, Failure> {
     let id = parse_id(&a.id)?;
+    check_backend_flags(a)?;
+    let ceph = || -> Result<CephClientSpec, Failure> {
+        Ok(CephClientSpec {
+            conf: a.ceph_conf.as_deref().map(absolute).transpose()?,
+            id: a.ceph_id.clone(),
+        })
+    };
     let backend = match a.backend.as_str() {
         "zfs" => BackendSpec::zfs(a.zfs_parent.as_deref().unwrap_or_default())?,
+        "cephfs" => BackendSpec::CephFs {
+            fs: a.cephfs_fs.clone().unwrap_or_default(),
+            group: a.cephfs_group.clone(),
+            mount: a.cephfs_mount.as_deref().map(absolute).transpose()?,
+            ceph: ceph()?,
+        },
+        "rbd" => BackendSpec::Rbd {
+            pool: a.rbd_pool.clone().unwrap_or_default(),
+            mount_base: match (&a.rbd_mount_base, &g.sandbox) {
+                (Some(b), _) => Some(absolute(b)?),
+                (None, Some(s)) => Some(absolute(s)?.join("rbd")),
+                (None, None) => None,
+            },
+            map: a.rbd_map.as_deref().unwrap_or("krbd").parse()?,
+            ceph: ceph()?,
+        },
         _ => {
             let root = match (&a.dir_root, &g.sandbox) {
                 (Some(r), _) => absolute(r)?,

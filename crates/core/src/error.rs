@@ -199,12 +199,6 @@ pub enum Error {
     /// Native mode cannot require signing for one share only.
     #[error("signing `required` is a server-wide setting in Samba, so native mode cannot set it for one share; set `server signing = mandatory` in the [global] section of smb.conf yourself, or use `--encryption required` (encryption implies signing) for this share")]
     NativeSigning,
-    /// The backend is validated but cannot be provisioned yet.
-    #[error("the {backend} backend cannot be provisioned by the command line yet; use the dir or zfs backend")]
-    BackendNotWired {
-        /// The backend.
-        backend: &'static str,
-    },
     /// A group named in the access list does not exist.
     #[error("group `{group}` does not exist on this host; create it (`groupadd {group}`) or fix `--groups`")]
     NoSuchGroup {
@@ -257,7 +251,6 @@ impl Error {
             | Error::Duplicate { .. }
             | Error::ModeNotImplemented { .. }
             | Error::NativeSigning
-            | Error::BackendNotWired { .. }
             | Error::NoSuchGroup { .. } => ErrorKind::Input,
             Error::Backend(_) => ErrorKind::Input,
             Error::ShareExists { .. } => ErrorKind::Exists,

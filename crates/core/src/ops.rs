@@ -6,7 +6,10 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use backends::{Backend, DirBackend, Usage, UsageScope, Volume, ZfsBackend};
+use backends::{
+    Backend, CephClient, CephFsBackend, DirBackend, FuseLoopMap, KernelMap, Quota, RbdBackend,
+    Usage, UsageScope, Volume, ZfsBackend,
+};
 use provision::{
     plan_create, plan_delete, Context, CreateRequest, Executor, Fault, NativeSamba, Op, Plan,
     Progress, Registrar, RegistrarError, ShareConf, SmbUsers,
@@ -16,11 +19,22 @@ use serde::Serialize;
 
 use crate::error::{Error, Result};
 use crate::registry::{Registry, ShareRecord, ShareState};
-use crate::spec::{BackendSpec, ShareId, ShareSpec, Signing};
+use crate::spec::{BackendSpec, CephClientSpec, RbdMap, ShareId, ShareSpec, Signing};
 
 /// The system group owning the volumes the gateway creates; shares on
 /// them use `force group` so that every allowed user can write.
 pub const SHARE_GROUP: &str = "smbgw";
+
+/// The directory under an RBD mount base where the `fuse` mapping mounts
+/// rbd-fuse (`<base>/.rbd-fuse/<pool>.<image>`).
+pub const RBD_FUSE_DIR: &str = ".rbd-fuse";
+
+fn ceph_client(c: &CephClientSpec) -> CephClient {
+    CephClient {
+        conf: c.conf.clone(),
+        id: c.id.clone(),
+    }
+}
 
 /// Where the gateway keeps its files.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -212,28 +226,59 @@ impl Gateway {
         Executor::new(&self.paths.state_dir).with_fault(self.fault)
     }
 
-    /// The backend a spec names.
+    /// The backend a spec names. Building it checks the names but runs
+    /// nothing.
     pub fn backend(&self, spec: &BackendSpec) -> Result<Box<dyn Backend>> {
+        let runner = self.runner.clone();
+        let mount_dir = || spec.mount_dir().unwrap_or_default();
         match spec {
             BackendSpec::Dir { root } => Ok(Box::new(DirBackend::new(root))),
-            BackendSpec::Zfs { parent } => {
-                Ok(Box::new(ZfsBackend::new(self.runner.clone(), parent)?))
+            BackendSpec::Zfs { parent } => Ok(Box::new(ZfsBackend::new(runner, parent)?)),
+            BackendSpec::CephFs {
+                fs, group, ceph, ..
+            } => {
+                let mut b = CephFsBackend::new(runner, ceph_client(ceph), fs, mount_dir())?;
+                if let Some(g) = group {
+                    b = b.with_group(g)?;
+                }
+                Ok(Box::new(b))
             }
-            other => Err(Error::BackendNotWired {
-                backend: other.kind(),
-            }),
+            BackendSpec::Rbd {
+                pool, map, ceph, ..
+            } => {
+                let base = mount_dir();
+                let client = ceph_client(ceph);
+                Ok(match map {
+                    RbdMap::Krbd => {
+                        Box::new(RbdBackend::new(runner, client, pool, base, KernelMap)?)
+                    }
+                    RbdMap::Fuse => {
+                        // The rbd-fuse mounts live beside the images' mount
+                        // points (a volume name never starts with `.`), so
+                        // that they are visible wherever those are.
+                        let fuse = FuseLoopMap::new(base.join(RBD_FUSE_DIR));
+                        Box::new(RbdBackend::new(runner, client, pool, base, fuse)?)
+                    }
+                })
+            }
         }
     }
 
     fn describe_backend(spec: &BackendSpec) -> String {
+        let at = spec
+            .mount_dir()
+            .map(|d| d.display().to_string())
+            .unwrap_or_default();
         match spec {
             BackendSpec::Dir { root } => format!("directory under {}", root.display()),
             BackendSpec::Zfs { parent } => format!("zfs dataset under {parent}"),
-            BackendSpec::CephFs { fs, group } => match group {
-                Some(g) => format!("cephfs subvolume of {fs} in group {g}"),
-                None => format!("cephfs subvolume of {fs}"),
+            BackendSpec::CephFs { fs, group, .. } => match group {
+                Some(g) => format!("cephfs subvolume of {fs} in group {g}, mounted at {at}"),
+                None => format!("cephfs subvolume of {fs}, mounted at {at}"),
             },
-            BackendSpec::Rbd { pool } => format!("rbd image in pool {pool}"),
+            BackendSpec::Rbd { pool, map, .. } => {
+                format!("rbd image in pool {pool} with xfs, mapped by {map}, mounted under {at}")
+            }
         }
     }
 
@@ -261,6 +306,21 @@ impl Gateway {
         }
         // Builds (and so validates) the backend.
         self.backend(&spec.backend)?;
+        // XFS refuses tiny filesystems; say so now rather than roll back.
+        if let (BackendSpec::Rbd { .. }, Some(quota), false) =
+            (&spec.backend, spec.quota, spec.volume.existing)
+        {
+            if let Some(minimum) = Quota::from_bytes(backends::rbd::MIN_QUOTA) {
+                if quota < minimum {
+                    return Err(backends::Error::QuotaTooSmall {
+                        quota,
+                        minimum,
+                        backend: "rbd",
+                    }
+                    .into());
+                }
+            }
+        }
         Ok(())
     }
 

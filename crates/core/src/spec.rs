@@ -373,18 +373,114 @@ pub enum BackendSpec {
         /// Parent dataset, e.g. `rpool/shares`.
         parent: String,
     },
-    /// A CephFS subvolume.
+    /// A CephFS subvolume, served under the host's CephFS mount.
     CephFs {
         /// The CephFS filesystem name.
         fs: String,
         /// The subvolume group; `None` for the default group.
         group: Option<String>,
+        /// Where the filesystem's root is mounted on this host; `None` for
+        /// [`BackendSpec::default_cephfs_mount`] (`/mnt/pve/<fs>`).
+        #[serde(default)]
+        mount: Option<PathBuf>,
+        /// How the Ceph tools reach the cluster.
+        #[serde(default)]
+        ceph: CephClientSpec,
     },
-    /// An RBD image with XFS.
+    /// An RBD image with XFS, mapped and mounted on this host.
     Rbd {
         /// The RBD pool.
         pool: String,
+        /// Where the images are mounted (`<base>/<volume>`); `None` for
+        /// [`RBD_MOUNT_BASE`].
+        #[serde(default)]
+        mount_base: Option<PathBuf>,
+        /// How an image becomes a block device.
+        #[serde(default)]
+        map: RbdMap,
+        /// How the Ceph tools reach the cluster.
+        #[serde(default)]
+        ceph: CephClientSpec,
     },
+}
+
+/// Where Proxmox mounts CephFS storages: `/mnt/pve/<storage>`.
+pub const PVE_MOUNT_ROOT: &str = "/mnt/pve";
+
+/// Where RBD images are mounted unless a spec says otherwise.
+pub const RBD_MOUNT_BASE: &str = "/var/lib/pve-smbgateway/rbd";
+
+/// How the Ceph tools (`ceph`, `rbd`, `rbd-fuse`) reach the cluster. The
+/// defaults are a Proxmox node's: `/etc/ceph/ceph.conf` (a link to
+/// `/etc/pve/ceph.conf` on a hyper-converged cluster) and `client.admin`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct CephClientSpec {
+    /// The cluster configuration file (`--conf`); `None` for the tools'
+    /// default.
+    #[serde(default)]
+    pub conf: Option<PathBuf>,
+    /// The cephx user without `client.` (`--id`); `None` for `admin`.
+    #[serde(default)]
+    pub id: Option<String>,
+}
+
+impl CephClientSpec {
+    /// Checks the fields: an absolute normalized path and a cephx id.
+    pub fn validate(&self) -> Result<()> {
+        if let Some(c) = &self.conf {
+            check_abs_path("ceph conf", c)?;
+        }
+        if let Some(id) = &self.id {
+            check_ceph_id(id)?;
+        }
+        Ok(())
+    }
+}
+
+/// How an RBD image becomes a block device on the host.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RbdMap {
+    /// The kernel RBD client (`rbd map`), as Proxmox uses for RBD storages
+    /// with `krbd 1` (the default).
+    #[default]
+    Krbd,
+    /// `rbd-fuse` exposes the image as a file, attached to a loop device:
+    /// for hosts without the kernel client (containers, tests).
+    Fuse,
+}
+
+impl RbdMap {
+    /// Every mapping.
+    pub const ALL: &'static [RbdMap] = &[RbdMap::Krbd, RbdMap::Fuse];
+
+    /// `krbd` or `fuse`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RbdMap::Krbd => "krbd",
+            RbdMap::Fuse => "fuse",
+        }
+    }
+}
+
+impl fmt::Display for RbdMap {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for RbdMap {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        RbdMap::ALL
+            .iter()
+            .copied()
+            .find(|m| m.as_str() == s)
+            .map_or_else(
+                || invalid("rbd map", s, "use `krbd` or `fuse` (lowercase)"),
+                Ok,
+            )
+    }
 }
 
 /// System directories a share root must not be under, with why.
@@ -420,24 +516,59 @@ impl BackendSpec {
         })
     }
 
-    /// A validated [`BackendSpec::CephFs`].
+    /// A validated [`BackendSpec::CephFs`] mounted where Proxmox mounts it
+    /// ([`BackendSpec::default_cephfs_mount`]), reached with the default
+    /// Ceph client settings.
     pub fn cephfs(fs: &str, group: Option<&str>) -> Result<BackendSpec> {
-        check_ceph_name("cephfs filesystem", fs)?;
-        if let Some(g) = group {
-            check_ceph_name("cephfs subvolume group", g)?;
-        }
-        Ok(BackendSpec::CephFs {
+        let spec = BackendSpec::CephFs {
             fs: fs.to_owned(),
             group: group.map(str::to_owned),
-        })
+            mount: None,
+            ceph: CephClientSpec::default(),
+        };
+        spec.validate()?;
+        Ok(spec)
     }
 
-    /// A validated [`BackendSpec::Rbd`].
+    /// A validated [`BackendSpec::Rbd`] with images mounted under
+    /// [`RBD_MOUNT_BASE`], mapped by krbd, with the default Ceph client
+    /// settings.
     pub fn rbd(pool: &str) -> Result<BackendSpec> {
-        check_ceph_name("rbd pool", pool)?;
-        Ok(BackendSpec::Rbd {
+        let spec = BackendSpec::Rbd {
             pool: pool.to_owned(),
-        })
+            mount_base: None,
+            map: RbdMap::default(),
+            ceph: CephClientSpec::default(),
+        };
+        spec.validate()?;
+        Ok(spec)
+    }
+
+    /// Where Proxmox mounts the CephFS `fs` when its storage id is the
+    /// filesystem's name (as `pveceph fs create --add-storage` makes it):
+    /// `/mnt/pve/<fs>`.
+    pub fn default_cephfs_mount(fs: &str) -> PathBuf {
+        Path::new(PVE_MOUNT_ROOT).join(fs)
+    }
+
+    /// The host directory the backend's volumes live under: the directory
+    /// root, the CephFS mount, or the RBD mount base (with defaults
+    /// applied); `None` for ZFS (datasets have their own mount points).
+    pub fn mount_dir(&self) -> Option<PathBuf> {
+        match self {
+            BackendSpec::Dir { root } => Some(root.clone()),
+            BackendSpec::Zfs { .. } => None,
+            BackendSpec::CephFs { fs, mount, .. } => Some(
+                mount
+                    .clone()
+                    .unwrap_or_else(|| Self::default_cephfs_mount(fs)),
+            ),
+            BackendSpec::Rbd { mount_base, .. } => Some(
+                mount_base
+                    .clone()
+                    .unwrap_or_else(|| PathBuf::from(RBD_MOUNT_BASE)),
+            ),
+        }
     }
 
     /// `dir`, `zfs`, `cephfs` or `rbd`.
@@ -455,20 +586,40 @@ impl BackendSpec {
         match self {
             BackendSpec::Dir { root } => check_dir_root(root),
             BackendSpec::Zfs { parent } => check_zfs_parent(parent),
-            BackendSpec::CephFs { fs, group } => {
+            BackendSpec::CephFs {
+                fs,
+                group,
+                mount,
+                ceph,
+            } => {
                 check_ceph_name("cephfs filesystem", fs)?;
-                group
-                    .as_deref()
-                    .map_or(Ok(()), |g| check_ceph_name("cephfs subvolume group", g))
+                if let Some(g) = group {
+                    check_ceph_name("cephfs subvolume group", g)?;
+                }
+                if let Some(m) = mount {
+                    check_data_dir("cephfs mount", m)?;
+                }
+                ceph.validate()
             }
-            BackendSpec::Rbd { pool } => check_ceph_name("rbd pool", pool),
+            BackendSpec::Rbd {
+                pool,
+                mount_base,
+                map: _,
+                ceph,
+            } => {
+                check_ceph_name("rbd pool", pool)?;
+                if let Some(m) = mount_base {
+                    check_data_dir("rbd mount base", m)?;
+                }
+                ceph.validate()
+            }
         }
     }
 }
 
 /// Shared checks for an absolute path that will be written to smb.conf and
 /// the registry. `field` names it in errors.
-fn check_abs_path(field: &'static str, path: &Path) -> Result<String> {
+pub(crate) fn check_abs_path(field: &'static str, path: &Path) -> Result<String> {
     let Some(s) = path.to_str() else {
         let lossy = path.to_string_lossy();
         return invalid(field, &lossy, "it is not valid UTF-8; use a UTF-8 path");
@@ -517,11 +668,16 @@ pub(crate) fn check_state_path(path: &Path) -> Result<()> {
 }
 
 fn check_dir_root(root: &Path) -> Result<()> {
-    const F: &str = "directory root";
-    let s = check_abs_path(F, root)?;
+    check_data_dir("directory root", root)
+}
+
+/// A host directory that holds volumes: absolute, normalized, not `/` and
+/// not under a system directory.
+pub(crate) fn check_data_dir(field: &'static str, root: &Path) -> Result<()> {
+    let s = check_abs_path(field, root)?;
     if s == "/" {
         return invalid(
-            F,
+            field,
             &s,
             "the root directory cannot hold shares; choose a directory for data, e.g. under /srv",
         );
@@ -532,7 +688,7 @@ fn check_dir_root(root: &Path) -> Result<()> {
                 .is_some_and(|rest| rest.starts_with('/'))
         {
             return invalid(
-                F,
+                field,
                 &s,
                 format!("it is under {dir}, which holds {what}; choose a directory for data, e.g. under /srv"),
             );
@@ -624,6 +780,19 @@ pub(crate) fn check_ceph_name(field: &'static str, name: &str) -> Result<()> {
         return invalid(field, name, "`.` and `..` are not names");
     }
     Ok(())
+}
+
+/// A cephx user name as `--id` takes it: without the `client.` prefix.
+pub(crate) fn check_ceph_id(id: &str) -> Result<()> {
+    const F: &str = "ceph id";
+    if let Some(rest) = id.strip_prefix("client.") {
+        return invalid(
+            F,
+            id,
+            format!("give the cephx id without `client.` ({rest:?}); the Ceph tools add it"),
+        );
+    }
+    check_ceph_name(F, id)
 }
 
 // ---------------------------------------------------------------------------

@@ -2,6 +2,8 @@
 //!
 //! * [`ZfsPool`]: a zfs-fuse pool on a sparse file, serialized across the
 //!   tests of one binary (zfs-fuse is one daemon per machine).
+//! * [`ceph::Cluster`]: a private single-node Ceph cluster (CephFS and an
+//!   RBD pool) under a temp dir, torn down on drop.
 //! * [`require`]: the skip-or-fail rule: a missing component fails the test
 //!   under the project's test command (`SMBGW_REQUIRE_REAL=1`) and skips it
 //!   with a printed reason in a plain `cargo test`.
@@ -21,6 +23,7 @@ use std::time::{Duration, Instant};
 use runner::{Cmd, RealRunner, Runner};
 use rustix::process::{kill_process, Pid, Signal};
 
+pub mod ceph;
 pub mod sandbox;
 
 /// Whether `program` is installed (PATH plus the sbin directories).

@@ -11,7 +11,8 @@ use backends::{
 };
 use runner::RealRunner;
 
-use crate::ceph_real::{Cluster, FS};
+use crate::ceph_real::client;
+use testkit::ceph::{Cluster, FS};
 use testkit::ZfsPool;
 
 fn median(mut v: Vec<Duration>) -> Duration {
@@ -94,8 +95,8 @@ fn bench_backends() {
     drop(pool);
 
     let c = Cluster::new("bench_backends").expect("Ceph is needed for the benchmark");
-    let mnt = c.d.join("mnt");
-    let fs = CephFsBackend::new(RealRunner::new(), c.client(), FS, &mnt).unwrap();
+    let mnt = c.dir().join("mnt");
+    let fs = CephFsBackend::new(RealRunner::new(), client(&c), FS, &mnt).unwrap();
     let vol = fs.create(&name("bench"), &quota("64M")).unwrap();
     let sub = c.sh("ceph", &["fs", "subvolume", "getpath", FS, "bench"]);
     c.mount_subvolume("bench", sub.trim(), &vol.path);
@@ -108,10 +109,10 @@ fn bench_backends() {
 
     let rbd = RbdBackend::new(
         RealRunner::new(),
-        c.client(),
+        client(&c),
         "rbd",
-        c.d.join("rbdmnt"),
-        backends::rbd::FuseLoopMap::new(c.d.join("rbdfuse")),
+        c.dir().join("rbdmnt"),
+        backends::rbd::FuseLoopMap::new(c.dir().join("rbdfuse")),
     )
     .unwrap();
     let vol = rbd.create(&name("bench"), &quota("320M")).unwrap();

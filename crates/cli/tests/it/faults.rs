@@ -7,15 +7,18 @@
 //!   either the same command is re-run (it must finish the job) or
 //!   `apply` runs (an uncommitted create is rolled back, a delete is
 //!   finished).
+//!
+//! [`check_matrix`] is the matrix for any backend; the dir and zfs tests
+//! are here, the CephFS and RBD ones in `ceph.rs`.
 
-use std::path::Path;
+use std::path::PathBuf;
 
 use testkit::sandbox::GatewaySandbox;
 use testkit::ZfsPool;
 
-use crate::{ok, sandbox, snapshot, text};
+use crate::{ok, sandbox, snapshot, text, tree};
 
-const PW: &str = "Fault-pw-1";
+pub(crate) const PW: &str = "Fault-pw-1";
 
 fn with_fault(sb: &GatewaySandbox, fault: &str, args: &[&str]) -> std::process::Output {
     sb.cmd(args).env("SMBGW_FAULT", fault).output().unwrap()
@@ -29,8 +32,41 @@ fn served(sb: &GatewaySandbox, share: &str) -> bool {
         .success()
 }
 
-fn check_matrix(sb: &GatewaySandbox, create: &[&str], delete_extra: &Path, data_file: &Path) {
+/// The host path a registered share serves.
+fn share_path(sb: &GatewaySandbox, share: &str) -> PathBuf {
+    let out = ok(&sb.run(&["show", share, "--output-format", "json"]));
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    PathBuf::from(v["path"].as_str().unwrap())
+}
+
+/// One backend's fault matrix.
+pub(crate) struct Matrix<'a> {
+    /// The gateway (with user `alice`, password [`PW`]).
+    pub sb: &'a GatewaySandbox,
+    /// The create command; the share id is its second word. It must
+    /// create a new volume, with `alice` among the users.
+    pub create: &'a [&'a str],
+    /// The state of the backend's volumes outside the sandbox (datasets,
+    /// subvolumes, images, mounts, files), compared before and after
+    /// every round together with the gateway's own files.
+    pub volumes: &'a dyn Fn() -> String,
+}
+
+impl Matrix<'_> {
+    fn state(&self) -> String {
+        format!("{}== volumes\n{}", snapshot(self.sb, &[]), (self.volumes)())
+    }
+}
+
+/// Fails or aborts every step of create and delete (with and without
+/// purge), converges by re-running the command or by `apply`, and checks
+/// the state before and after, that data survives unless purged, and that
+/// the share is served exactly when it should be.
+pub(crate) fn check_matrix(m: &Matrix<'_>) {
+    let sb = m.sb;
+    let create = m.create;
     let share = create[1];
+    let whens = ["before", "after"];
     let steps = {
         let out = ok(&sb.run(&[create, &["--dry-run"]].concat()));
         out.lines()
@@ -38,10 +74,10 @@ fn check_matrix(sb: &GatewaySandbox, create: &[&str], delete_extra: &Path, data_
             .count()
     };
     assert_eq!(steps, 6, "create plan has 6 steps for a new volume");
-    let before = snapshot(sb, &[delete_extra]);
+    let before = m.state();
     let mut round = 0;
     for step in 1..=steps {
-        for when in ["before", "after"] {
+        for when in whens {
             // fail: rolled back to exactly the state before.
             let fault = format!("{step}:{when}:fail");
             let out = with_fault(sb, &fault, create);
@@ -51,7 +87,7 @@ fn check_matrix(sb: &GatewaySandbox, create: &[&str], delete_extra: &Path, data_
                 "{fault}: {}",
                 text(&out.stderr)
             );
-            assert_eq!(snapshot(sb, &[delete_extra]), before, "state after {fault}");
+            assert_eq!(m.state(), before, "state after {fault}");
 
             // abort: killed; then converge.
             let fault = format!("{step}:{when}:abort");
@@ -80,11 +116,7 @@ fn check_matrix(sb: &GatewaySandbox, create: &[&str], delete_extra: &Path, data_
                     );
                     assert!(!served(sb, share));
                 }
-                assert_eq!(
-                    snapshot(sb, &[delete_extra]),
-                    before,
-                    "state after {fault} + apply"
-                );
+                assert_eq!(m.state(), before, "state after {fault} + apply");
             } else {
                 let out = sb.run(create);
                 ok(&out);
@@ -93,11 +125,7 @@ fn check_matrix(sb: &GatewaySandbox, create: &[&str], delete_extra: &Path, data_
                     "re-run after {fault} must serve the share"
                 );
                 ok(&sb.run(&["delete", share, "--purge"]));
-                assert_eq!(
-                    snapshot(sb, &[delete_extra]),
-                    before,
-                    "state after {fault} + re-run + purge"
-                );
+                assert_eq!(m.state(), before, "state after {fault} + re-run + purge");
             }
         }
     }
@@ -105,14 +133,15 @@ fn check_matrix(sb: &GatewaySandbox, create: &[&str], delete_extra: &Path, data_
     // Delete: 3 steps, with and without purge.
     for purge in [false, true] {
         for step in 1..=3 {
-            for when in ["before", "after"] {
+            for when in whens {
                 ok(&sb.run(create));
-                std::fs::write(data_file, b"precious").unwrap();
+                let mut data_file = share_path(sb, share).join("data.txt");
+                std::fs::write(&data_file, b"precious").unwrap();
                 let mut del = vec!["delete", share];
                 if purge {
                     del.push("--purge");
                 }
-                let served_state = snapshot(sb, &[delete_extra]);
+                let served_state = m.state();
                 let fault = format!("{step}:{when}:fail");
                 let out = with_fault(sb, &fault, &del);
                 let past_destroy = purge && (step == 3 || (step == 2 && when == "after"));
@@ -132,13 +161,10 @@ fn check_matrix(sb: &GatewaySandbox, create: &[&str], delete_extra: &Path, data_
                     ok(&sb.run(&["apply"]));
                     assert!(!served(sb, share));
                     assert!(!data_file.exists());
-                    assert_eq!(
-                        snapshot(sb, &[delete_extra]),
-                        before,
-                        "after delete {fault} + apply"
-                    );
+                    assert_eq!(m.state(), before, "after delete {fault} + apply");
                     ok(&sb.run(create));
-                    std::fs::write(data_file, b"precious").unwrap();
+                    data_file = share_path(sb, share).join("data.txt");
+                    std::fs::write(&data_file, b"precious").unwrap();
                 } else {
                     assert_eq!(
                         out.status.code(),
@@ -146,16 +172,12 @@ fn check_matrix(sb: &GatewaySandbox, create: &[&str], delete_extra: &Path, data_
                         "delete {fault}: {}",
                         text(&out.stderr)
                     );
-                    assert_eq!(
-                        snapshot(sb, &[delete_extra]),
-                        served_state,
-                        "state after delete {fault}"
-                    );
+                    assert_eq!(m.state(), served_state, "state after delete {fault}");
                     assert!(
                         served(sb, share),
                         "after a failed delete the share is served again"
                     );
-                    assert_eq!(std::fs::read(data_file).unwrap(), b"precious");
+                    assert_eq!(std::fs::read(&data_file).unwrap(), b"precious");
                 }
 
                 let fault = format!("{step}:{when}:abort");
@@ -170,20 +192,23 @@ fn check_matrix(sb: &GatewaySandbox, create: &[&str], delete_extra: &Path, data_
                 assert_eq!(sb.run(&["show", share]).status.code(), Some(4));
                 if purge {
                     assert!(!data_file.exists(), "delete --purge {fault}: data kept");
-                    assert_eq!(snapshot(sb, &[delete_extra]), before);
+                    assert_eq!(m.state(), before);
                 } else {
+                    // The kept volume is served again as it is (a volume
+                    // that must be mounted, like an RBD image, only shows
+                    // its files then), then purged for the next round.
+                    ok(&sb.run(&[create, &["--existing"]].concat()));
                     assert_eq!(
-                        std::fs::read(data_file).unwrap(),
+                        std::fs::read(share_path(sb, share).join("data.txt")).unwrap(),
                         b"precious",
                         "delete {fault}: data lost"
                     );
-                    // Clean up for the next round.
-                    ok(&sb.run(&[create, &["--existing"]].concat()));
                     ok(&sb.run(&["delete", share, "--purge"]));
                 }
             }
         }
     }
+    assert_eq!(m.state(), before, "state after the matrix");
 }
 
 #[test]
@@ -192,13 +217,12 @@ fn dir_create_and_delete_converge_after_any_fault() {
         return;
     };
     sb.add_user("alice", PW);
-    let data = sb.root.join("volumes/ft/data.txt");
-    check_matrix(
-        &sb,
-        &["create", "ft", "--mode", "native", "--users", "alice"],
-        &sb.root.join("volumes"),
-        &data,
-    );
+    check_matrix(&Matrix {
+        sb: &sb,
+        create: &["create", "ft", "--mode", "native", "--users", "alice"],
+        // The volumes are under the sandbox, in its snapshot already.
+        volumes: &String::new,
+    });
 }
 
 #[test]
@@ -210,10 +234,10 @@ fn zfs_create_and_delete_converge_after_any_fault() {
         return;
     };
     sb.add_user("alice", PW);
-    let data = pool.mnt().join("fz/data.txt");
-    check_matrix(
-        &sb,
-        &[
+    let mnt = pool.mnt();
+    check_matrix(&Matrix {
+        sb: &sb,
+        create: &[
             "create",
             "fz",
             "--mode",
@@ -227,9 +251,8 @@ fn zfs_create_and_delete_converge_after_any_fault() {
             "--users",
             "alice",
         ],
-        &pool.mnt(),
-        &data,
-    );
+        volumes: &|| tree(&mnt),
+    });
     drop(sb);
     drop(pool);
 }

@@ -1,11 +1,12 @@
 //! Tests of the `pve-smbgateway` binary. The share tests run the real
-//! thing (smbd, smbclient, testparm, zfs-fuse) in a sandbox
+//! thing (smbd, smbclient, testparm, zfs-fuse, Ceph) in a sandbox
 //! (`testkit::sandbox`): private /etc, private smbd on a loopback port.
 
 // Helpers outside #[test] functions panic on failure too.
 #![allow(clippy::unwrap_used)]
 
 mod bad_input;
+mod ceph;
 mod concurrency;
 mod conf;
 mod docs;
@@ -75,6 +76,14 @@ pub fn snapshot(sb: &GatewaySandbox, extra_roots: &[&Path]) -> String {
         out.push_str(&format!("== tree {}\n", r.display()));
         walk(&r, &mut out);
     }
+    out
+}
+
+/// A directory tree as text: paths, and file sizes (names starting with
+/// `.` skipped).
+pub fn tree(p: &Path) -> String {
+    let mut out = String::new();
+    walk(p, &mut out);
     out
 }
 

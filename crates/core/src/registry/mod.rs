@@ -41,8 +41,12 @@
 //!   comma-separated on one line, like Proxmox's `-list` formats.
 //! * Lines whose first non-blank character is `#` are comments.
 //! * The keys of a `share` section: `backend` (`dir`, `zfs`, `cephfs`,
-//!   `rbd`) with `dir-root`, `zfs-parent`, `cephfs-fs` and optional
-//!   `cephfs-group`, or `rbd-pool`; `volume`, `existing`, `quota` (written
+//!   `rbd`) with `dir-root`; or `zfs-parent`; or `cephfs-fs` and optional
+//!   `cephfs-group` and `cephfs-mount` (default `/mnt/pve/<fs>`); or
+//!   `rbd-pool`, `rbd-map` (`krbd` or `fuse`, default `krbd`) and optional
+//!   `rbd-mount-base` (default `/var/lib/pve-smbgateway/rbd`); the two Ceph
+//!   backends also take optional `ceph-conf` and `ceph-id` (defaults: the
+//!   tools' `/etc/ceph/ceph.conf` and `admin`); `volume`, `existing`, `quota` (written
 //!   in the largest exact binary unit, e.g. `10GiB`), `quota-unenforced`,
 //!   `mode`, `workgroup`, `users`, `groups`, `read-only`, `signing`,
 //!   `encryption`, `ha` and `vip` (present only when HA is configured),

@@ -7,8 +7,8 @@ use std::path::{Path, PathBuf};
 use super::{ShareRecord, ShareState};
 use crate::error::{Error, Result};
 use crate::spec::{
-    self, is_ascii_ws, Access, BackendSpec, Encryption, HaSpec, Identity, Mode, Security, ShareId,
-    ShareSpec, Signing, VolumeRef,
+    self, is_ascii_ws, Access, BackendSpec, CephClientSpec, Encryption, HaSpec, Identity, Mode,
+    RbdMap, Security, ShareId, ShareSpec, Signing, VolumeRef,
 };
 
 /// The section type of a share.
@@ -243,6 +243,15 @@ fn list(out: &mut String, key: Key, names: &[String]) {
     }
 }
 
+fn ceph_client(out: &mut String, ceph: &CephClientSpec) {
+    if let Some(c) = &ceph.conf {
+        prop(out, Key::CephConf, c.display());
+    }
+    if let Some(id) = &ceph.id {
+        prop(out, Key::CephId, id);
+    }
+}
+
 /// Canonical text of a validated record (header and properties, no blank
 /// line after).
 fn write_share(out: &mut String, r: &ShareRecord) {
@@ -255,13 +264,34 @@ fn write_share(out: &mut String, r: &ShareRecord) {
     match &s.backend {
         BackendSpec::Dir { root } => prop(out, Key::DirRoot, root.display()),
         BackendSpec::Zfs { parent } => prop(out, Key::ZfsParent, parent),
-        BackendSpec::CephFs { fs, group } => {
+        BackendSpec::CephFs {
+            fs,
+            group,
+            mount,
+            ceph,
+        } => {
             prop(out, Key::CephfsFs, fs);
             if let Some(g) = group {
                 prop(out, Key::CephfsGroup, g);
             }
+            if let Some(m) = mount {
+                prop(out, Key::CephfsMount, m.display());
+            }
+            ceph_client(out, ceph);
         }
-        BackendSpec::Rbd { pool } => prop(out, Key::RbdPool, pool),
+        BackendSpec::Rbd {
+            pool,
+            mount_base,
+            map,
+            ceph,
+        } => {
+            prop(out, Key::RbdPool, pool);
+            prop(out, Key::RbdMap, map);
+            if let Some(m) = mount_base {
+                prop(out, Key::RbdMountBase, m.display());
+            }
+            ceph_client(out, ceph);
+        }
     }
     prop(out, Key::Volume, &s.volume.name);
     prop(out, Key::Existing, flag(s.volume.existing));
@@ -321,7 +351,12 @@ keys! {
     ZfsParent = "zfs-parent",
     CephfsFs = "cephfs-fs",
     CephfsGroup = "cephfs-group",
+    CephfsMount = "cephfs-mount",
     RbdPool = "rbd-pool",
+    RbdMap = "rbd-map",
+    RbdMountBase = "rbd-mount-base",
+    CephConf = "ceph-conf",
+    CephId = "ceph-id",
     Volume = "volume",
     Existing = "existing",
     Quota = "quota",
@@ -591,6 +626,12 @@ impl<'a> Parser<'a> {
     }
 }
 
+/// A directory that holds volumes (`cephfs-mount`, `rbd-mount-base`).
+fn data_dir(field: &'static str, v: &str) -> Result<PathBuf> {
+    let p = PathBuf::from(v);
+    spec::check_data_dir(field, &p).map(|()| p)
+}
+
 struct Props<'p, 'a> {
     path: &'p Path,
     section: &'p str,
@@ -691,13 +732,30 @@ impl<'a> Props<'_, 'a> {
             Key::ZfsParent,
             Key::CephfsFs,
             Key::CephfsGroup,
+            Key::CephfsMount,
             Key::RbdPool,
+            Key::RbdMap,
+            Key::RbdMountBase,
+            Key::CephConf,
+            Key::CephId,
         ];
         let own: &[Key] = match kind {
             "dir" => &[Key::DirRoot],
             "zfs" => &[Key::ZfsParent],
-            "cephfs" => &[Key::CephfsFs, Key::CephfsGroup],
-            _ => &[Key::RbdPool],
+            "cephfs" => &[
+                Key::CephfsFs,
+                Key::CephfsGroup,
+                Key::CephfsMount,
+                Key::CephConf,
+                Key::CephId,
+            ],
+            _ => &[
+                Key::RbdPool,
+                Key::RbdMap,
+                Key::RbdMountBase,
+                Key::CephConf,
+                Key::CephId,
+            ],
         };
         for k in specific.iter().filter(|k| !own.contains(k)) {
             self.forbid(
@@ -715,9 +773,33 @@ impl<'a> Props<'_, 'a> {
                 group: self.get(Key::CephfsGroup, |v| {
                     spec::check_ceph_name("cephfs subvolume group", v).map(|()| v.to_owned())
                 })?,
+                mount: self.get(Key::CephfsMount, |v| data_dir("cephfs mount", v))?,
+                ceph: self.ceph_client()?,
             }),
-            _ => self.req(Key::RbdPool, BackendSpec::rbd),
+            _ => Ok(BackendSpec::Rbd {
+                pool: self.req(Key::RbdPool, |v| {
+                    spec::check_ceph_name("rbd pool", v).map(|()| v.to_owned())
+                })?,
+                mount_base: self.get(Key::RbdMountBase, |v| data_dir("rbd mount base", v))?,
+                map: self
+                    .get(Key::RbdMap, str::parse::<RbdMap>)?
+                    .unwrap_or_default(),
+                ceph: self.ceph_client()?,
+            }),
         }
+    }
+
+    /// `ceph-conf` and `ceph-id` (both optional).
+    fn ceph_client(&self) -> Result<CephClientSpec> {
+        Ok(CephClientSpec {
+            conf: self.get(Key::CephConf, |v| {
+                let p = PathBuf::from(v);
+                spec::check_abs_path("ceph conf", &p).map(|_| p)
+            })?,
+            id: self.get(Key::CephId, |v| {
+                spec::check_ceph_id(v).map(|()| v.to_owned())
+            })?,
+        })
     }
 
     fn record(&self, id: ShareId) -> Result<ShareRecord> {

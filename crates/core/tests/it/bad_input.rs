@@ -2,10 +2,12 @@
 //! messages, so a reviewer reads them side by side.
 
 use std::fmt::Write as _;
+use std::path::PathBuf;
 
 use smbgw_core::spec::{
     check_account_name, check_comment, parse_quota, parse_volume_name, Access, BackendSpec,
-    Encryption, HaSpec, Identity, Mode, ShareId, ShareSpec, Signing, VolumeRef,
+    CephClientSpec, Encryption, HaSpec, Identity, Mode, RbdMap, ShareId, ShareSpec, Signing,
+    VolumeRef,
 };
 use smbgw_core::Error;
 
@@ -29,6 +31,33 @@ fn spec_with(f: impl Fn(&mut ShareSpec) + 'static) -> impl Fn() -> Result<(), Er
         f(&mut spec);
         spec.validate()
     }
+}
+
+fn cephfs_with(
+    f: impl Fn(&mut Option<PathBuf>, &mut CephClientSpec),
+) -> Result<BackendSpec, Error> {
+    let mut mount = None;
+    let mut ceph = CephClientSpec::default();
+    f(&mut mount, &mut ceph);
+    let spec = BackendSpec::CephFs {
+        fs: "cephfs".into(),
+        group: None,
+        mount,
+        ceph,
+    };
+    spec.validate().map(|()| spec)
+}
+
+fn rbd_with(f: impl Fn(&mut Option<PathBuf>)) -> Result<BackendSpec, Error> {
+    let mut mount_base = None;
+    f(&mut mount_base);
+    let spec = BackendSpec::Rbd {
+        pool: "rbd".into(),
+        mount_base,
+        map: RbdMap::Fuse,
+        ceph: CephClientSpec::default(),
+    };
+    spec.validate().map(|()| spec)
 }
 
 fn cases() -> Vec<Case> {
@@ -149,6 +178,32 @@ fn cases() -> Vec<Case> {
             BackendSpec::cephfs("cephfs", Some(".."))
         }),
         case("rbd pool /", || BackendSpec::rbd("po/ol")),
+        case("cephfs mount relative", || {
+            cephfs_with(|m, _| *m = Some("mnt/pve/cephfs".into()))
+        }),
+        case("cephfs mount under /proc", || {
+            cephfs_with(|m, _| *m = Some("/proc/cephfs".into()))
+        }),
+        case("cephfs mount %", || {
+            cephfs_with(|m, _| *m = Some("/mnt/pve/%U".into()))
+        }),
+        case("ceph conf relative", || {
+            cephfs_with(|_, c| c.conf = Some("ceph.conf".into()))
+        }),
+        case("ceph conf newline", || {
+            cephfs_with(|_, c| c.conf = Some("/etc/ceph/a\nb.conf".into()))
+        }),
+        case("ceph id with client.", || {
+            cephfs_with(|_, c| c.id = Some("client.admin".into()))
+        }),
+        case("ceph id option", || {
+            cephfs_with(|_, c| c.id = Some("-x".into()))
+        }),
+        case("rbd mount base //", || {
+            rbd_with(|m| *m = Some("/var/lib//rbd".into()))
+        }),
+        case("rbd mount base /", || rbd_with(|m| *m = Some("/".into()))),
+        case("rbd map nbd", || "nbd".parse::<RbdMap>()),
         case("volume -vol", || parse_volume_name("-vol")),
         case("volume a/b", || parse_volume_name("a/b")),
         // Quotas.

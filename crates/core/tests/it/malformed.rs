@@ -88,6 +88,38 @@ fn malformed_files_are_refused_with_line_and_key() {
         ),
         ("bad dir root", edit("/srv/shares\n", "/etc/shares\n")),
         (
+            "ceph key on a dir backend",
+            edit("\tvolume team\n", "\tvolume team\n\tceph-id admin\n"),
+        ),
+        (
+            "rbd key on a cephfs backend",
+            edit(
+                "\tbackend dir\n\tdir-root /srv/shares\n",
+                "\tbackend cephfs\n\tcephfs-fs cephfs\n\trbd-map fuse\n",
+            ),
+        ),
+        (
+            "relative cephfs mount",
+            edit(
+                "\tbackend dir\n\tdir-root /srv/shares\n",
+                "\tbackend cephfs\n\tcephfs-fs cephfs\n\tcephfs-mount mnt/pve/cephfs\n",
+            ),
+        ),
+        (
+            "bad rbd map",
+            edit(
+                "\tbackend dir\n\tdir-root /srv/shares\n",
+                "\tbackend rbd\n\trbd-pool rbd\n\trbd-map nbd\n",
+            ),
+        ),
+        (
+            "ceph id with client.",
+            edit(
+                "\tbackend dir\n\tdir-root /srv/shares\n",
+                "\tbackend rbd\n\trbd-pool rbd\n\tceph-id client.admin\n",
+            ),
+        ),
+        (
             "bad user",
             edit("\tvolume team\n", "\tvolume team\n\tusers alice,Bob\n"),
         ),

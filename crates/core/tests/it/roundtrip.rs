@@ -8,8 +8,8 @@ use proptest::prelude::*;
 use proptest::strategy::ValueTree;
 use smbgw_core::registry::{Registry, ShareRecord, ShareState, Shares};
 use smbgw_core::spec::{
-    Access, BackendSpec, Encryption, HaSpec, Identity, Mode, Security, ShareId, ShareSpec, Signing,
-    VolumeRef,
+    Access, BackendSpec, CephClientSpec, Encryption, HaSpec, Identity, Mode, RbdMap, Security,
+    ShareId, ShareSpec, Signing, VolumeRef,
 };
 
 fn share_id() -> impl Strategy<Value = ShareId> {
@@ -24,12 +24,52 @@ fn backend() -> impl Strategy<Value = BackendSpec> {
             .prop_filter_map("zfs", |s| BackendSpec::zfs(&s).ok()),
         (
             "[A-Za-z0-9_][A-Za-z0-9_.-]{0,10}",
-            proptest::option::of("[A-Za-z0-9_][A-Za-z0-9_.-]{0,10}")
+            proptest::option::of("[A-Za-z0-9_][A-Za-z0-9_.-]{0,10}"),
+            proptest::option::of(host_dir()),
+            ceph_client(),
         )
-            .prop_filter_map("cephfs", |(fs, g)| BackendSpec::cephfs(&fs, g.as_deref())
-                .ok()),
-        "[A-Za-z0-9_][A-Za-z0-9_.-]{0,10}".prop_filter_map("rbd", |p| BackendSpec::rbd(&p).ok()),
+            .prop_filter_map("cephfs", |(fs, group, mount, ceph)| {
+                let b = BackendSpec::CephFs {
+                    fs,
+                    group,
+                    mount: mount.map(Into::into),
+                    ceph,
+                };
+                b.validate().ok().map(|()| b)
+            }),
+        (
+            "[A-Za-z0-9_][A-Za-z0-9_.-]{0,10}",
+            proptest::option::of(host_dir()),
+            proptest::sample::select(RbdMap::ALL),
+            ceph_client(),
+        )
+            .prop_filter_map("rbd", |(pool, base, map, ceph)| {
+                let b = BackendSpec::Rbd {
+                    pool,
+                    mount_base: base.map(Into::into),
+                    map,
+                    ceph,
+                };
+                b.validate().ok().map(|()| b)
+            }),
     ]
+}
+
+/// An absolute, normalized directory outside the system directories.
+fn host_dir() -> impl Strategy<Value = String> {
+    "/(srv|var/lib|mnt/pve|tank)(/[a-zA-Z0-9_-]{1,8}( [a-z]{1,4})?){0,3}"
+}
+
+fn ceph_client() -> impl Strategy<Value = CephClientSpec> {
+    (
+        proptest::option::of("/etc/(ceph|pve(/priv/ceph)?)/[a-z0-9_-]{1,8}\\.conf"),
+        proptest::option::of("[a-z0-9][a-z0-9_.-]{0,10}"),
+    )
+        .prop_map(|(conf, id)| CephClientSpec {
+            conf: conf.map(Into::into),
+            id,
+        })
+        .prop_filter("valid client", |c| c.validate().is_ok())
 }
 
 fn names() -> impl Strategy<Value = Vec<String>> {
