@@ -145,8 +145,9 @@ pub struct CreateArgs {
     /// SMB signing: off, auto or required.
     #[arg(long, default_value = "auto")]
     pub signing: String,
-    /// SMB3 encryption: off, desired or required.
-    #[arg(long, default_value = "desired")]
+    /// SMB3 encryption: auto (when the client asks; Samba's default), off,
+    /// desired (whenever the client can; costs CPU) or required.
+    #[arg(long, default_value = "auto")]
     pub encryption: String,
     /// Comment shown to clients.
     #[arg(long)]

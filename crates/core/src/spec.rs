@@ -308,8 +308,13 @@ impl FromStr for Signing {
 pub enum Encryption {
     /// Never encrypt.
     Off,
-    /// Encrypt when the client supports it; the default.
+    /// Encrypt when the client asks for it (Samba's `if_required`, also
+    /// its default); the default. Clients that do not ask (Windows by
+    /// default) get signed, unencrypted SMB3, at full speed.
     #[default]
+    Auto,
+    /// Encrypt whenever the client supports it (costs CPU on both ends:
+    /// see BENCHMARKS.md).
     Desired,
     /// Refuse clients that cannot encrypt.
     Required,
@@ -317,13 +322,18 @@ pub enum Encryption {
 
 impl Encryption {
     /// Every policy.
-    pub const ALL: &'static [Encryption] =
-        &[Encryption::Off, Encryption::Desired, Encryption::Required];
+    pub const ALL: &'static [Encryption] = &[
+        Encryption::Off,
+        Encryption::Auto,
+        Encryption::Desired,
+        Encryption::Required,
+    ];
 
-    /// `off`, `desired` or `required`.
+    /// `off`, `auto`, `desired` or `required`.
     pub fn as_str(self) -> &'static str {
         match self {
             Encryption::Off => "off",
+            Encryption::Auto => "auto",
             Encryption::Desired => "desired",
             Encryption::Required => "required",
         }
@@ -348,7 +358,7 @@ impl FromStr for Encryption {
                     invalid(
                         "encryption",
                         s,
-                        "use `off`, `desired` or `required` (lowercase)",
+                        "use `off`, `auto`, `desired` or `required` (lowercase)",
                     )
                 },
                 Ok,
@@ -1024,7 +1034,7 @@ fn check_workgroup(name: &str) -> Result<()> {
 pub struct Security {
     /// Signing policy (default [`Signing::Auto`]).
     pub signing: Signing,
-    /// Encryption policy (default [`Encryption::Desired`]).
+    /// Encryption policy (default [`Encryption::Auto`]).
     pub encryption: Encryption,
 }
 
@@ -1186,7 +1196,7 @@ pub struct ShareSpec {
 
 impl ShareSpec {
     /// A spec with the defaults: no quota, [`Mode::Lxc`], workgroup
-    /// `WORKGROUP`, no user restriction, signing auto, encryption desired,
+    /// `WORKGROUP`, no user restriction, signing auto, encryption auto,
     /// no HA, no comment.
     pub fn new(id: ShareId, backend: BackendSpec, volume: VolumeRef) -> ShareSpec {
         ShareSpec {

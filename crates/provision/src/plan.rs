@@ -42,7 +42,8 @@ pub struct ShareConf {
     /// authenticated user.
     #[serde(default)]
     pub valid_users: Vec<String>,
-    /// Per-share encryption: `off`, `desired` or `required`.
+    /// Per-share encryption: `off`, `auto` (when the client asks),
+    /// `desired` or `required`.
     pub encryption: String,
     /// `force group` for files created through the share (the gateway's
     /// group on volumes it created, so that every allowed user can write).
@@ -59,8 +60,9 @@ impl ShareConf {
         s.valid_users = self.valid_users.clone();
         s.security.encryption = Some(match self.encryption.as_str() {
             "off" => Encryption::Off,
+            "desired" => Encryption::Desired,
             "required" => Encryption::Required,
-            _ => Encryption::Desired,
+            _ => Encryption::IfRequired,
         });
         if let Some(g) = &self.force_group {
             s.create_mask = 0o660;
