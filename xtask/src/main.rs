@@ -10,7 +10,8 @@
 //! * `gen-params`: regenerate the smb.conf parameter table from the
 //!   installed Samba.
 //! * `fuzz [SECONDS]`: run every fuzz target for SECONDS (default 60) each.
-//! * `bench`: run the benchmarks and rewrite BENCHMARKS.md.
+//! * `bench [gateway]`: run the benchmarks (or only the gateway's) and
+//!   rewrite BENCHMARKS.md.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -219,7 +220,7 @@ fn main() -> Result<()> {
             bench::run_all()
         }
         _ => bail!(
-            "usage: cargo xtask demo [clean]|install-deps|test|gen-params|fuzz [SECONDS]|bench"
+            "usage: cargo xtask demo [clean]|install-deps|test|gen-params|fuzz [SECONDS]|bench [gateway]"
         ),
     }
 }

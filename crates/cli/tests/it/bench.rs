@@ -1,0 +1,1009 @@
+//! `bench_gateway`: the benchmarks of the native gateway. Ignored in the
+//! normal test run (it takes minutes and writes gigabytes); `cargo xtask
+//! bench` runs it and turns the `key=value` lines it prints on stdout into
+//! the "gateway" section of BENCHMARKS.md. Progress goes to stderr.
+//!
+//! Every figure has a baseline measured in the same run; the figures are
+//! medians with the warm-up runs discarded. Only sanity is asserted
+//! (commands succeed, data round-trips), never speed.
+//!
+//! 1. **create-to-served latency** (Dir backend, native mode): from starting
+//!    `pve-smbgateway create sN --mode native --users alice` until an
+//!    `smbclient ls` on the new share succeeds. smbd is already running and
+//!    alice already added, so no package installation or smbd start is in
+//!    it. Baselines: the same `ls` on a share that is already served, and
+//!    `testparm -s` on the sandbox config (create runs testparm and
+//!    `smbcontrol reload-config`); also the cost of entering the test's
+//!    mount namespace, which every sandboxed `create` pays and a real one
+//!    does not.
+//! 2. **`list --output-format json` with 1,000 shares** (whole process):
+//!    the registry is written through `smbgw_core::Registry::update` from a
+//!    record the CLI created. Baseline: the same command on an empty
+//!    registry (process start).
+//! 3. **sequential SMB throughput, 1 GiB, on a zfs-fuse dataset**, over
+//!    loopback: `smbclient put` of a 1 GiB file of random bytes from tmpfs,
+//!    and `smbclient get` to /dev/null, through our private smbd; the same
+//!    through a second smbd configured from Debian's default smb.conf
+//!    (`/usr/share/samba/smb.conf`, [global] kept, only sandboxing added,
+//!    [homes]/[printers]/[print$] dropped), serving the same dataset;
+//!    through our smbd again, via a second share on the same dataset
+//!    created with `--encryption off` (our shares default to `server smb
+//!    encrypt = desired`, which gives smbclient an AES-128-GCM encrypted
+//!    tree connect: this tells encryption from the rest of the config); and
+//!    local `dd` on the dataset. Besides the time, the CPU seconds of the
+//!    processes on the data path are counted (our child smbclient or dd,
+//!    the connection's smbd as reaped by the daemon, zfs-fuse; from
+//!    `/proc/PID/stat`), which explains the ratios on a 2-core machine
+//!    where client and server share the CPUs. What is fair:
+//!    - smbd writes and reads in 8 MiB `pwrite`/`pread` calls (the SMB2
+//!      max read/write size; seen with strace), so `dd` uses `bs=8M`.
+//!    - `smbclient put` sends no FLUSH and smbd does not fsync (strace), so
+//!      the put ends when smbd's last write returned; `dd` therefore writes
+//!      without `conv=fsync`. The FUSE mount has no write-back cache, so
+//!      "written" means handed to the zfs-fuse daemon on both sides
+//!      (`conv=fsync` barely changes dd's time). A `sync` (not timed) follows every transfer, so that no run
+//!      pays for the previous one's dirty data.
+//!    - zfs-fuse keeps a file's pages in the kernel page cache across
+//!      opens, so a plain re-read runs at memory speed (6–12 GB/s for
+//!      `dd`). The read figures are therefore "cold file": before each
+//!      timed read, the file's page cache is dropped with
+//!      `posix_fadvise(DONTNEED)` (`dd iflag=nocache count=0`), on both
+//!      sides; the reads alternate between two files so each read follows
+//!      a read of the other one (zfs-fuse's own ARC is limited to 100 MB
+//!      by Debian's /etc/zfs/zfsrc, which also disables prefetch).
+//!      The pool's image file stays in the host's page cache: the "disk"
+//!      is RAM, which isolates the software stack. Warm reads (the file in
+//!      the page cache) are reported too, for information.
+//!    - smbclient's time is its whole process (connect, session setup,
+//!      tree connect: a few tens of ms, see the `ls` baseline), as is
+//!      dd's.
+//! 4. **idle memory**: RSS, PSS and USS (private pages) summed over each
+//!    smbd's process tree (`/proc/PID/smaps_rollup` of the daemon and all
+//!    its descendants), our generated config vs Debian's default, side by
+//!    side and sampled at the same moment (PSS shares library pages among
+//!    every process mapping them, so it moves when other smbds on the
+//!    machine start or stop), each serving the same one share; then with
+//!    one idle connected client each.
+//!
+//! Investigated when the throughput ratios came out below 0.85 (manual
+//! A/B on the same zfs-fuse setup, interleaved, one smbd with one share
+//! per variant): `use sendfile = yes` and `aio read size = 0` / `aio
+//! write size = 0` did not help (sendfile cannot apply to an encrypted
+//! connection anyway); encryption cost 25–30 % of write and ~15 % of read
+//! throughput; the rest is CPU: smbclient, smbd and zfs-fuse share the 2
+//! cores, and SMB over loopback copies every byte more often than `dd`.
+//!
+//! Knobs (for development only; the defaults are the benchmark):
+//! `SMBGW_BENCH_TP_RUNS` (measured throughput runs, default 7),
+//! `SMBGW_BENCH_TP_MIB` (file size, default 1024).
+
+use std::collections::{BTreeMap, HashMap};
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use smbgw_core::registry::Registry;
+use smbgw_core::spec::{ShareId, VolumeRef};
+use testkit::sandbox::{feed, free_port, kill_matching, GatewaySandbox};
+use testkit::ZfsPool;
+
+use crate::{bin, ok, sandbox, text};
+
+const PW: &str = "Alice-pw-1";
+/// The share both smbds serve for the throughput and memory figures.
+const TP: &str = "tp";
+/// The same dataset, served by our smbd without encryption.
+const TP_PLAIN: &str = "tp-plain";
+/// Warm-up runs (discarded) and measured runs of the short figures.
+const WARMUP: usize = 2;
+const RUNS: usize = 11;
+/// Block size of the local `dd` = smbd's I/O size (SMB2 max read/write).
+const DD_BS: &str = "8M";
+
+fn env_usize(name: &str, default: usize) -> usize {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    assert!(!v.is_empty());
+    v.sort_by(f64::total_cmp);
+    let n = v.len();
+    if n % 2 == 1 {
+        v[n / 2]
+    } else {
+        (v[n / 2 - 1] + v[n / 2]) / 2.0
+    }
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1e3
+}
+
+/// Runs `cmd` (stdin closed); wall time in seconds and the output.
+fn timed(cmd: &mut Command) -> (f64, Output) {
+    let t = Instant::now();
+    let out = cmd
+        .stdin(Stdio::null())
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
+    (t.elapsed().as_secs_f64(), out)
+}
+
+/// Median wall time in ms of `RUNS` successful runs after `WARMUP`.
+fn median_ms(mut make: impl FnMut() -> Command) -> f64 {
+    let mut v = Vec::new();
+    for i in 0..WARMUP + RUNS {
+        let (secs, out) = timed(&mut make());
+        ok(&out);
+        if i >= WARMUP {
+            v.push(secs * 1e3);
+        }
+    }
+    median(v)
+}
+
+/// The share a throughput method uses.
+fn share_of(method: &str) -> &'static str {
+    if method == "ours_noenc" {
+        TP_PLAIN
+    } else {
+        TP
+    }
+}
+
+fn smbclient(port: u16, share: &str, commands: &str, extra: &[&str], cwd: &Path) -> Command {
+    let mut c = Command::new("smbclient");
+    c.arg("-p")
+        .arg(port.to_string())
+        .arg(format!("//127.0.0.1/{share}"))
+        .args(["-U", "alice", "-c", commands])
+        .args(extra)
+        .env("PASSWD", PW)
+        .current_dir(cwd);
+    c
+}
+
+fn run_ok(cmd: &mut Command) -> Output {
+    let out = cmd
+        .stdin(Stdio::null())
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
+    ok(&out);
+    out
+}
+
+fn sync() {
+    run_ok(&mut Command::new("sync"));
+}
+
+/// Drops `path`'s pages from the page cache (`posix_fadvise(DONTNEED)`).
+fn drop_file_cache(path: &Path) {
+    run_ok(
+        Command::new("dd")
+            .arg(format!("if={}", path.display()))
+            .args(["iflag=nocache", "count=0", "status=none"]),
+    );
+}
+
+/// `bytes` of xorshift output: incompressible, and not all zeros.
+fn write_random(path: &Path, bytes: u64) {
+    let mut f = std::io::BufWriter::new(std::fs::File::create(path).unwrap());
+    let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+    let mut chunk = vec![0u8; 1 << 20];
+    let mut left = bytes;
+    while left > 0 {
+        for w in chunk.chunks_exact_mut(8) {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            w.copy_from_slice(&x.to_le_bytes());
+        }
+        let n = left.min(chunk.len() as u64) as usize;
+        f.write_all(&chunk[..n]).unwrap();
+        left -= n as u64;
+    }
+    f.flush().unwrap();
+}
+
+fn same_content(a: &Path, b: &Path) -> bool {
+    let (mut fa, mut fb) = (
+        std::fs::File::open(a).unwrap(),
+        std::fs::File::open(b).unwrap(),
+    );
+    let (mut ba, mut bb) = (vec![0u8; 1 << 20], vec![0u8; 1 << 20]);
+    loop {
+        let na = read_full(&mut fa, &mut ba);
+        let nb = read_full(&mut fb, &mut bb);
+        if na != nb || ba[..na] != bb[..nb] {
+            return false;
+        }
+        if na == 0 {
+            return true;
+        }
+    }
+}
+
+fn read_full(f: &mut std::fs::File, buf: &mut [u8]) -> usize {
+    let mut n = 0;
+    while n < buf.len() {
+        match f.read(&mut buf[n..]).unwrap() {
+            0 => break,
+            k => n += k,
+        }
+    }
+    n
+}
+
+// ---------------------------------------------------------------------------
+// Process trees and memory
+
+/// Parent of every process.
+fn parents() -> HashMap<i32, i32> {
+    let mut map = HashMap::new();
+    for e in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(pid) = e.file_name().to_string_lossy().parse::<i32>() else {
+            continue;
+        };
+        let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+            continue;
+        };
+        // pid (comm) state ppid ...; comm may contain spaces and parens.
+        let ppid = stat
+            .rsplit_once(')')
+            .and_then(|(_, rest)| rest.split_whitespace().nth(1))
+            .and_then(|p| p.parse().ok());
+        if let Some(ppid) = ppid {
+            map.insert(pid, ppid);
+        }
+    }
+    map
+}
+
+/// `root` and all its descendants.
+fn tree(root: i32) -> Vec<i32> {
+    let parents = parents();
+    let mut out = vec![root];
+    let mut i = 0;
+    while i < out.len() {
+        let p = out[i];
+        let mut kids: Vec<i32> = parents
+            .iter()
+            .filter(|&(_, &pp)| pp == p)
+            .map(|(&c, _)| c)
+            .collect();
+        kids.sort_unstable();
+        out.extend(kids);
+        i += 1;
+    }
+    out
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Mem {
+    rss_kb: u64,
+    pss_kb: u64,
+    /// Private_Clean + Private_Dirty: memory no other process shares
+    /// (unlike PSS, it does not move when other processes map the same
+    /// libraries).
+    uss_kb: u64,
+    procs: usize,
+}
+
+fn tree_mem(root: i32) -> Mem {
+    let mut m = Mem {
+        rss_kb: 0,
+        pss_kb: 0,
+        uss_kb: 0,
+        procs: 0,
+    };
+    for pid in tree(root) {
+        let Ok(s) = std::fs::read_to_string(format!("/proc/{pid}/smaps_rollup")) else {
+            continue;
+        };
+        m.procs += 1;
+        for l in s.lines() {
+            let mut it = l.split_whitespace();
+            let (Some(k), Some(v)) = (it.next(), it.next()) else {
+                continue;
+            };
+            let v: u64 = v.parse().unwrap_or(0);
+            match k {
+                "Rss:" => m.rss_kb += v,
+                "Pss:" => m.pss_kb += v,
+                "Private_Clean:" | "Private_Dirty:" => m.uss_kb += v,
+                _ => {}
+            }
+        }
+    }
+    m
+}
+
+/// CPU seconds (user + system) of `pid` itself, and of its children that
+/// it has waited for (`/proc/PID/stat` utime + stime, cutime + cstime).
+fn cpu_secs(pid: i32) -> (f64, f64) {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    let f: Vec<f64> = stat
+        .rsplit_once(')')
+        .map(|(_, rest)| {
+            rest.split_whitespace()
+                .map(|x| x.parse().unwrap_or(0.0))
+                .collect()
+        })
+        .unwrap_or_default();
+    // Fields 14..=17 of stat(5); `rest` starts at field 3. Clock ticks are
+    // 1/100 s on Linux (USER_HZ).
+    let g = |field: usize| f.get(field - 3).copied().unwrap_or(0.0) / 100.0;
+    (g(14) + g(15), g(16) + g(17))
+}
+
+/// The first process whose command name is `comm`.
+fn pid_of(comm: &str) -> Option<i32> {
+    std::fs::read_dir("/proc").ok()?.flatten().find_map(|e| {
+        let pid: i32 = e.file_name().to_string_lossy().parse().ok()?;
+        let c = std::fs::read_to_string(format!("/proc/{pid}/comm")).ok()?;
+        (c.trim() == comm).then_some(pid)
+    })
+}
+
+fn wait_tree_size(root: i32, n: usize, what: &str) {
+    let start = Instant::now();
+    while tree(root).len() != n {
+        assert!(
+            start.elapsed() < Duration::from_secs(15),
+            "{what}: smbd {root}'s tree has {} processes, expected {n}",
+            tree(root).len()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// The live smbd named by a pid file.
+fn smbd_from_pidfile(pidfile: &Path) -> Option<i32> {
+    let pid: i32 = std::fs::read_to_string(pidfile).ok()?.trim().parse().ok()?;
+    let comm = std::fs::read_to_string(format!("/proc/{pid}/comm")).ok()?;
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let state = stat
+        .rsplit_once(')')?
+        .1
+        .split_whitespace()
+        .next()?
+        .to_owned();
+    (comm.trim() == "smbd" && state != "Z").then_some(pid)
+}
+
+// ---------------------------------------------------------------------------
+// The second smbd, configured from Debian's default smb.conf
+
+/// An smbd started from Debian's default smb.conf (sandboxed); stopped on
+/// drop, also when the test panics.
+struct DebianSmbd {
+    conf: PathBuf,
+    pidfile: PathBuf,
+    port: u16,
+}
+
+impl DebianSmbd {
+    /// Writes the config under `dir` (serving `share_path` as [`TP`] to
+    /// alice), adds alice to its passdb and starts smbd in the sandbox's
+    /// mount namespace (which has alice in its private /etc).
+    fn start(sb: &GatewaySandbox, dir: &Path, share_path: &Path) -> DebianSmbd {
+        let debian = std::fs::read_to_string("/usr/share/samba/smb.conf")
+            .expect("Debian's default /usr/share/samba/smb.conf (package samba)");
+        let (mut doc, _) = smbconf::Document::parse(&debian);
+        // Shares we do not want: home directories, printing.
+        for s in ["homes", "printers", "print$"] {
+            doc.remove_section(s);
+        }
+        for sub in [
+            "lock", "state", "cache", "private", "pid", "ncalrpc", "binddns", "log",
+        ] {
+            std::fs::create_dir_all(dir.join(sub)).unwrap();
+        }
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(dir.join("private"), std::fs::Permissions::from_mode(0o700))
+                .unwrap();
+        }
+        let d = |s: &str| dir.join(s).display().to_string();
+        let port = free_port();
+        // Only what it takes to sandbox it: Debian's [global] settings
+        // (logging, PAM, `map to guest = bad user`, ...) stay as they are.
+        let sandboxing = [
+            ("smb ports", port.to_string()),
+            ("interfaces", "lo".to_owned()),
+            ("bind interfaces only", "yes".to_owned()),
+            ("lock directory", d("lock")),
+            ("state directory", d("state")),
+            ("cache directory", d("cache")),
+            ("private dir", d("private")),
+            ("pid directory", d("pid")),
+            ("ncalrpc dir", d("ncalrpc")),
+            ("binddns dir", d("binddns")),
+            ("log file", format!("{}/log.%m", d("log"))),
+            (
+                "passdb backend",
+                format!("tdbsam:{}/passdb.tdb", d("private")),
+            ),
+            ("rpc start on demand helpers", "no".to_owned()),
+        ];
+        for (k, v) in &sandboxing {
+            doc.set("global", k, v).unwrap();
+        }
+        // The share as an administrator would write it by hand.
+        doc.add_section(TP).unwrap();
+        doc.set(TP, "path", &share_path.display().to_string())
+            .unwrap();
+        doc.set(TP, "read only", "no").unwrap();
+        doc.set(TP, "valid users", "alice").unwrap();
+        // The volume belongs to the gateway's group (setgid directory);
+        // without this alice could not write to it.
+        doc.set(TP, "force group", smbgw_core::SHARE_GROUP).unwrap();
+        let conf = dir.join("smb.conf");
+        std::fs::write(&conf, doc.to_string()).unwrap();
+        let mut pw = sb.ns_command("smbpasswd");
+        pw.arg("-c").arg(&conf).args(["-s", "-a", "alice"]);
+        ok(&feed(pw, format!("{PW}\n{PW}\n").as_bytes()));
+        let smbd = DebianSmbd {
+            pidfile: dir.join("pid/smbd.pid"),
+            conf,
+            port,
+        };
+        let mut start = sb.ns_command("smbd");
+        start.args(["-D", "-s"]).arg(&smbd.conf);
+        run_ok(&mut start);
+        let t = Instant::now();
+        while smbd.pid().is_none() || std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                t.elapsed() < Duration::from_secs(10),
+                "the Debian-default smbd did not start; see {}",
+                dir.join("log").display()
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        smbd
+    }
+
+    fn pid(&self) -> Option<i32> {
+        smbd_from_pidfile(&self.pidfile)
+    }
+}
+
+impl Drop for DebianSmbd {
+    fn drop(&mut self) {
+        if let Some(pid) = self.pid() {
+            let _ = Command::new("kill").arg(pid.to_string()).status();
+            let t = Instant::now();
+            while self.pid().is_some() && t.elapsed() < Duration::from_secs(10) {
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        }
+        kill_matching(&self.conf.display().to_string());
+    }
+}
+
+/// A connected, idle smbclient (waiting at its prompt); killed on drop.
+struct IdleClient(Child);
+
+impl IdleClient {
+    /// Connects to `port` and waits until the smbd tree of `root` has
+    /// `procs` processes (its client smbd forked).
+    fn connect(port: u16, share: &str, root: i32, procs: usize) -> IdleClient {
+        let mut c = IdleClient(
+            Command::new("smbclient")
+                .arg("-p")
+                .arg(port.to_string())
+                .arg(format!("//127.0.0.1/{share}"))
+                .args(["-U", "alice"])
+                .env("PASSWD", PW)
+                .stdin(Stdio::piped())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .expect("smbclient"),
+        );
+        let start = Instant::now();
+        while tree(root).len() != procs {
+            if let Ok(Some(st)) = c.0.try_wait() {
+                let mut out = String::new();
+                for r in [
+                    c.0.stdout.take().map(|o| Box::new(o) as Box<dyn Read>),
+                    c.0.stderr.take().map(|o| Box::new(o) as Box<dyn Read>),
+                ]
+                .into_iter()
+                .flatten()
+                {
+                    let mut r = r;
+                    let _ = r.read_to_string(&mut out);
+                }
+                panic!("smbclient to port {port} exited ({st}): {out}");
+            }
+            assert!(
+                start.elapsed() < Duration::from_secs(15),
+                "smbclient to port {port}: smbd {root}'s tree has {} processes, expected {procs}",
+                tree(root).len()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        c
+    }
+}
+
+impl Drop for IdleClient {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+// ---------------------------------------------------------------------------
+
+#[test]
+#[ignore = "benchmark: run by `cargo xtask bench` (minutes, writes GiBs)"]
+fn bench_gateway() {
+    let tp_runs = env_usize("SMBGW_BENCH_TP_RUNS", 7).max(1);
+    let tp_bytes = env_usize("SMBGW_BENCH_TP_MIB", 1024) as u64 * (1 << 20);
+    // Two read files + one file being written + slack.
+    let Some(pool) = ZfsPool::with_size("bench_gateway", 3 * tp_bytes + (1 << 30)) else {
+        return;
+    };
+    let Some(sb) = sandbox("bench_gateway") else {
+        return;
+    };
+    let mut kv: BTreeMap<String, String> = BTreeMap::new();
+    sb.add_user("alice", PW);
+
+    // The throughput share on zfs, served by our smbd ...
+    ok(&sb.run(&[
+        "create",
+        TP,
+        "--mode",
+        "native",
+        "--backend",
+        "zfs",
+        "--zfs-parent",
+        &pool.pool,
+        "--users",
+        "alice",
+    ]));
+    let show: serde_json::Value =
+        serde_json::from_str(&ok(&sb.run(&["show", TP, "--output-format", "json"]))).unwrap();
+    let ds = PathBuf::from(show["path"].as_str().expect("path in show"));
+    assert!(ds.starts_with(pool.mnt()), "{}", ds.display());
+    let ours_pid = sb.smbd_pid().expect("our smbd runs");
+    // ... and by the Debian-default smbd.
+    let debian = DebianSmbd::start(&sb, &sb.base().join("debian"), &ds);
+    let deb_pid = debian.pid().expect("Debian-default smbd runs");
+
+    // ---- 4. idle memory, both side by side ------------------------------
+    eprintln!("bench_gateway: idle memory");
+    std::thread::sleep(Duration::from_secs(2));
+    let idle_ours = tree_mem(ours_pid);
+    let idle_deb = tree_mem(deb_pid);
+    {
+        let _c1 = IdleClient::connect(sb.port, TP, ours_pid, idle_ours.procs + 1);
+        let _c2 = IdleClient::connect(debian.port, TP, deb_pid, idle_deb.procs + 1);
+        std::thread::sleep(Duration::from_secs(1));
+        let cl_ours = tree_mem(ours_pid);
+        let cl_deb = tree_mem(deb_pid);
+        for (k, v) in [
+            ("mem_client_ours_rss_kb", cl_ours.rss_kb),
+            ("mem_client_ours_pss_kb", cl_ours.pss_kb),
+            ("mem_client_ours_uss_kb", cl_ours.uss_kb),
+            ("mem_client_ours_procs", cl_ours.procs as u64),
+            ("mem_client_default_rss_kb", cl_deb.rss_kb),
+            ("mem_client_default_pss_kb", cl_deb.pss_kb),
+            ("mem_client_default_uss_kb", cl_deb.uss_kb),
+            ("mem_client_default_procs", cl_deb.procs as u64),
+        ] {
+            set(&mut kv, k, v);
+        }
+    }
+    wait_tree_size(ours_pid, idle_ours.procs, "client of ours gone");
+    wait_tree_size(deb_pid, idle_deb.procs, "client of Debian's gone");
+    for (k, v) in [
+        ("mem_idle_ours_rss_kb", idle_ours.rss_kb),
+        ("mem_idle_ours_pss_kb", idle_ours.pss_kb),
+        ("mem_idle_ours_uss_kb", idle_ours.uss_kb),
+        ("mem_idle_ours_procs", idle_ours.procs as u64),
+        ("mem_idle_default_rss_kb", idle_deb.rss_kb),
+        ("mem_idle_default_pss_kb", idle_deb.pss_kb),
+        ("mem_idle_default_uss_kb", idle_deb.uss_kb),
+        ("mem_idle_default_procs", idle_deb.procs as u64),
+    ] {
+        set(&mut kv, k, v);
+    }
+    set(
+        &mut kv,
+        "mem_idle_pss_ratio",
+        format!("{:.2}", idle_ours.pss_kb as f64 / idle_deb.pss_kb as f64),
+    );
+
+    // The same dataset as a second share with `--encryption off`, to tell
+    // the cost of encryption from the rest of the configuration (a
+    // client's `client smb encrypt = off` does not help: smbclient still
+    // offers SMB3 encryption, and `desired` switches it on).
+    ok(&sb.run(&[
+        "create",
+        TP_PLAIN,
+        "--mode",
+        "native",
+        "--backend",
+        "zfs",
+        "--zfs-parent",
+        &pool.pool,
+        "--volume",
+        TP,
+        "--existing",
+        "--encryption",
+        "off",
+        "--users",
+        "alice",
+    ]));
+
+    // ---- 3. throughput --------------------------------------------------
+    eprintln!("bench_gateway: throughput ({tp_runs} runs + 1 warm-up)");
+    let shm = tempfile::Builder::new()
+        .prefix("smbgw-bench-")
+        .tempdir_in("/dev/shm")
+        .unwrap();
+    let src = shm.path().join("src.bin");
+    write_random(&src, tp_bytes);
+    // The files the reads alternate between, written locally.
+    let reads = [ds.join("r0.bin"), ds.join("r1.bin")];
+    for r in &reads {
+        std::fs::copy(&src, r).unwrap();
+    }
+    sync();
+    // What our share negotiates with smbclient: the global setting is
+    // `server smb encrypt = if_required`, the share's `desired`, which
+    // Samba applies per tree connect.
+    for (label, port, conf) in [
+        ("ours", sb.port, sb.samba_dir().join("smb.conf")),
+        ("ours_noenc", sb.port, sb.samba_dir().join("smb.conf")),
+        ("default", debian.port, debian.conf.clone()),
+    ] {
+        let (root, idle) = if label == "default" {
+            (deb_pid, &idle_deb)
+        } else {
+            (ours_pid, &idle_ours)
+        };
+        let c = IdleClient::connect(port, share_of(label), root, idle.procs + 1);
+        let st = sb
+            .ns_command("smbstatus")
+            .arg("-s")
+            .arg(&conf)
+            .arg("--json")
+            .output()
+            .unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&st.stdout).unwrap_or_default();
+        let cipher = |key: &str| {
+            v[key]
+                .as_object()
+                .and_then(|m| m.values().next())
+                .and_then(|s| s["encryption"]["cipher"].as_str())
+                .filter(|c| !c.is_empty())
+                .unwrap_or("-")
+                .to_owned()
+        };
+        let (session, tcon) = (cipher("sessions"), cipher("tcons"));
+        if v.is_null() {
+            eprintln!("smbstatus: {} {}", text(&st.stdout), text(&st.stderr));
+        }
+        set(
+            &mut kv,
+            format!("tp_{label}_encryption"),
+            format!("session:{session},tcon:{tcon}"),
+        );
+        drop(c);
+        wait_tree_size(root, idle.procs, "smbstatus client gone");
+    }
+    let size_line = format!("of size {tp_bytes} ");
+    // `ours_noenc`: our smbd, through the share with encryption off.
+    let methods = ["ours", "ours_noenc", "default", "local"];
+    let port_of = |m: &str| if m == "default" { debian.port } else { sb.port };
+    // Per method: (seconds, CPU seconds) of each measured run.
+    let mut w: HashMap<&str, Vec<(f64, f64)>> = HashMap::new();
+    let mut r_cold: HashMap<&str, Vec<(f64, f64)>> = HashMap::new();
+    let mut r_warm: HashMap<&str, Vec<(f64, f64)>> = HashMap::new();
+    let mut next_read = 0usize;
+    let zfs_pid = pid_of("zfs-fuse").expect("zfs-fuse runs");
+    // The smbd tree serving a method, and its size when idle.
+    let server_of = |m: &str| match m {
+        "local" => None,
+        "default" => Some((deb_pid, idle_deb.procs)),
+        _ => Some((ours_pid, idle_ours.procs)),
+    };
+    // CPU seconds used by the processes on the data path: our children
+    // (smbclient or dd), the connection's smbd (reaped by the daemon) and
+    // zfs-fuse.
+    let cpu_now = |server: Option<(i32, usize)>| {
+        let me = cpu_secs(std::process::id() as i32).1;
+        let srv = server.map_or(0.0, |(pid, _)| cpu_secs(pid).1);
+        me + srv + cpu_secs(zfs_pid).0
+    };
+    for run in 0..=tp_runs {
+        for k in 0..methods.len() {
+            let m = methods[(run + k) % methods.len()];
+            // Write.
+            let name = format!("w-{m}-{run}.bin");
+            let dst = ds.join(&name);
+            let server = server_of(m);
+            let c0 = cpu_now(server);
+            let (secs, out) = if m == "local" {
+                timed(
+                    Command::new("dd")
+                        .arg(format!("if={}", src.display()))
+                        .arg(format!("of={}", dst.display()))
+                        .arg(format!("bs={DD_BS}"))
+                        .arg("status=none"),
+                )
+            } else {
+                timed(&mut smbclient(
+                    port_of(m),
+                    share_of(m),
+                    &format!("put src.bin {name}"),
+                    &[],
+                    shm.path(),
+                ))
+            };
+            ok(&out);
+            if let Some((root, procs)) = server {
+                wait_tree_size(root, procs, "the client's smbd is reaped");
+            }
+            // The data is written out, on both sides, before the CPU is
+            // counted (not timed).
+            sync();
+            let cpu = cpu_now(server) - c0;
+            assert_eq!(std::fs::metadata(&dst).unwrap().len(), tp_bytes, "{m}");
+            if run == 0 {
+                assert!(same_content(&src, &dst), "{m}: the written file differs");
+            }
+            std::fs::remove_file(&dst).unwrap();
+            sync();
+            if run > 0 {
+                w.entry(m).or_default().push((secs, cpu));
+            }
+        }
+        for k in 0..methods.len() {
+            let m = methods[(run + k) % methods.len()];
+            let file = &reads[next_read % 2];
+            next_read += 1;
+            let fname = file.file_name().unwrap().to_str().unwrap();
+            let server = server_of(m);
+            let read = || {
+                let c0 = cpu_now(server);
+                let (secs, out) = if m == "local" {
+                    timed(
+                        Command::new("dd")
+                            .arg(format!("if={}", file.display()))
+                            .args(["of=/dev/null", &format!("bs={DD_BS}"), "status=none"]),
+                    )
+                } else {
+                    timed(&mut smbclient(
+                        port_of(m),
+                        share_of(m),
+                        &format!("get {fname} /dev/null"),
+                        &[],
+                        shm.path(),
+                    ))
+                };
+                ok(&out);
+                if m != "local" {
+                    let all = format!("{}{}", text(&out.stdout), text(&out.stderr));
+                    assert!(all.contains(&size_line), "{m}: {all}");
+                }
+                if let Some((root, procs)) = server {
+                    wait_tree_size(root, procs, "the client's smbd is reaped");
+                }
+                (secs, cpu_now(server) - c0)
+            };
+            drop_file_cache(file);
+            let cold = read();
+            // Again, now that the file is in the page cache.
+            let warm = read();
+            if run > 0 {
+                r_cold.entry(m).or_default().push(cold);
+                r_warm.entry(m).or_default().push(warm);
+            }
+        }
+    }
+    // One full round trip through our gateway, compared byte for byte.
+    {
+        let back = shm.path().join("back.bin");
+        ok(&timed(&mut smbclient(
+            sb.port,
+            TP,
+            "get r0.bin back.bin",
+            &[],
+            shm.path(),
+        ))
+        .1);
+        assert!(same_content(&src, &back), "get returned other bytes");
+        std::fs::remove_file(back).unwrap();
+    }
+    for (prefix, map) in [("write", &w), ("read", &r_cold), ("read_warm", &r_warm)] {
+        throughput(&mut kv, prefix, map, tp_bytes, &methods);
+    }
+    set(&mut kv, "tp_mib", (tp_bytes >> 20).to_string());
+    set(&mut kv, "tp_runs", tp_runs.to_string());
+    set(&mut kv, "tp_block", DD_BS.to_owned());
+    for r in &reads {
+        std::fs::remove_file(r).unwrap();
+    }
+    drop(shm);
+    drop(debian);
+
+    // ---- 1. create-to-served latency ------------------------------------
+    eprintln!("bench_gateway: create-to-served latency");
+    let client = sb.base().join("client");
+    std::fs::create_dir_all(&client).unwrap();
+    let (mut served, mut create_only) = (Vec::new(), Vec::new());
+    let mut retries = 0;
+    for i in 0..WARMUP + RUNS {
+        let id = format!("s{i}");
+        let t = Instant::now();
+        let out = sb.run(&["create", &id, "--mode", "native", "--users", "alice"]);
+        let created = t.elapsed();
+        ok(&out);
+        loop {
+            let ls = sb.smbclient(&id, "alice", PW, "ls", &[], &client);
+            if ls.status.success() {
+                break;
+            }
+            retries += 1;
+            assert!(
+                t.elapsed() < Duration::from_secs(30),
+                "{id} not served: {}",
+                text(&ls.stdout)
+            );
+        }
+        if i >= WARMUP {
+            served.push(ms(t.elapsed()));
+            create_only.push(ms(created));
+        }
+    }
+    set(
+        &mut kv,
+        "create_served_ms",
+        format!("{:.0}", median(served)),
+    );
+    set(
+        &mut kv,
+        "create_only_ms",
+        format!("{:.0}", median(create_only)),
+    );
+    set(&mut kv, "create_ls_retries", retries.to_string());
+    set(&mut kv, "create_runs", RUNS.to_string());
+    set(
+        &mut kv,
+        "ls_ms",
+        format!(
+            "{:.0}",
+            median_ms(|| smbclient(sb.port, "s0", "ls", &[], &client))
+        ),
+    );
+    let conf = sb.samba_dir().join("smb.conf");
+    set(
+        &mut kv,
+        "testparm_ms",
+        format!(
+            "{:.0}",
+            median_ms(|| {
+                let mut c = Command::new("testparm");
+                c.args(["-s", "--suppress-prompt"]).arg(&conf);
+                c
+            })
+        ),
+    );
+    set(
+        &mut kv,
+        "ns_ms",
+        format!("{:.1}", median_ms(|| sb.ns_command("true"))),
+    );
+
+    // ---- 2. list with 1,000 shares --------------------------------------
+    eprintln!("bench_gateway: list");
+    let template = Registry::new(sb.root.join("shares.cfg"))
+        .get(&ShareId::new("s0").unwrap())
+        .unwrap()
+        .expect("s0 registered");
+    let big = sb.base().join("list/shares.cfg");
+    let empty = sb.base().join("list/empty.cfg");
+    std::fs::create_dir_all(big.parent().unwrap()).unwrap();
+    std::fs::write(&empty, "").unwrap();
+    Registry::new(&big)
+        .update(|shares| {
+            for i in 0..1000 {
+                let mut r = template.clone();
+                let id = format!("share-{i:04}");
+                r.spec.id = ShareId::new(&id)?;
+                r.spec.volume = VolumeRef::new(&id)?;
+                r.spec.comment = Some(format!("Share number {i}"));
+                r.state.path = template.state.path.with_file_name(&id);
+                r.state.volume_id = r.state.path.display().to_string();
+                shares.insert(r)?;
+            }
+            Ok(())
+        })
+        .unwrap();
+    let list = |registry: &Path| {
+        let mut c = Command::new(bin());
+        c.arg("--sandbox")
+            .arg(&sb.root)
+            .arg("--port")
+            .arg(sb.port.to_string())
+            .arg("--registry")
+            .arg(registry)
+            .args(["list", "--output-format", "json"]);
+        c
+    };
+    let listed: serde_json::Value = serde_json::from_str(&ok(&run_ok(&mut list(&big)))).unwrap();
+    assert_eq!(listed.as_array().unwrap().len(), 1000);
+    assert_eq!(ok(&run_ok(&mut list(&empty))).trim(), "[]");
+    set(
+        &mut kv,
+        "list_1000_ms",
+        format!("{:.1}", median_ms(|| list(&big))),
+    );
+    set(
+        &mut kv,
+        "list_empty_ms",
+        format!("{:.1}", median_ms(|| list(&empty))),
+    );
+    set(
+        &mut kv,
+        "list_registry_bytes",
+        std::fs::metadata(&big).unwrap().len().to_string(),
+    );
+    set(&mut kv, "list_runs", RUNS.to_string());
+
+    // On a line of its own: libtest printed "test ... " without a newline.
+    let mut report = String::from("\n");
+    for (k, v) in &kv {
+        report.push_str(&format!("{k}={v}\n"));
+    }
+    print!("{report}");
+    drop(sb);
+    drop(pool);
+}
+
+/// Per method: `PREFIX_METHOD_mb_s` (median), `PREFIX_METHOD_runs`, and
+/// `PREFIX_METHOD_cpu_s_per_gib` (median CPU seconds per GiB moved); the ratios
+/// ours/local (`PREFIX_ratio`) and ours/default.
+fn throughput(
+    kv: &mut BTreeMap<String, String>,
+    prefix: &str,
+    map: &HashMap<&str, Vec<(f64, f64)>>,
+    bytes: u64,
+    methods: &[&str],
+) {
+    let mb_s = |secs: f64| bytes as f64 / 1e6 / secs;
+    let med = |m: &str| mb_s(median(map[m].iter().map(|r| r.0).collect()));
+    let (o, d, l) = (med("ours"), med("default"), med("local"));
+    set(kv, format!("{prefix}_ratio"), format!("{:.2}", o / l));
+    set(
+        kv,
+        format!("{prefix}_ours_vs_default"),
+        format!("{:.2}", o / d),
+    );
+    for m in methods {
+        set(kv, format!("{prefix}_{m}_mb_s"), format!("{:.0}", med(m)));
+        let runs: Vec<String> = map[m].iter().map(|r| format!("{:.0}", mb_s(r.0))).collect();
+        set(kv, format!("{prefix}_{m}_runs"), runs.join(","));
+        let gib = bytes as f64 / f64::from(1u32 << 30);
+        let cpu = median(map[m].iter().map(|r| r.1 / gib).collect());
+        set(
+            kv,
+            format!("{prefix}_{m}_cpu_s_per_gib"),
+            format!("{cpu:.2}"),
+        );
+    }
+}
+
+fn set(kv: &mut BTreeMap<String, String>, key: impl Into<String>, value: impl ToString) {
+    kv.insert(key.into(), value.to_string());
+}
