@@ -143,9 +143,7 @@ pub fn run(cmd: ConfCommand) -> Result<ExitCode> {
             let opts = CanonicalOptions {
                 hostname: hostname(),
             };
-            std::io::stdout()
-                .lock()
-                .write_all(cfg.canonical_with(&opts).as_bytes())?;
+            cfg.write_canonical(&opts, &mut std::io::stdout().lock())?;
             Ok(ExitCode::SUCCESS)
         }
         ConfCommand::Set {

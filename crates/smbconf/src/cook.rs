@@ -8,15 +8,16 @@
 
 /// ASCII whitespace as C's `isspace` in the C locale sees it (without `\n`,
 /// which is handled separately).
-pub(crate) fn is_c_space(b: u8) -> bool {
+pub(crate) const fn is_c_space(b: u8) -> bool {
     matches!(b, b' ' | b'\t' | b'\r' | 0x0b | 0x0c | b'\n')
 }
 
 /// The cooked text of one logical line plus, for each cooked byte, the byte
-/// offset of its source in the raw line.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// offset of its source in the raw line. Cooking only drops ASCII bytes, so
+/// the text stays UTF-8.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub(crate) struct Cooked {
-    pub(crate) text: Vec<u8>,
+    pub(crate) text: String,
     pub(crate) map: Vec<u32>,
 }
 
@@ -35,10 +36,7 @@ impl Cooked {
 /// continuation newlines and one final newline.
 #[cfg(test)]
 pub(crate) fn cook(raw: &str) -> Cooked {
-    let mut k = Cooked {
-        text: Vec::new(),
-        map: Vec::new(),
-    };
+    let mut k = Cooked::default();
     cook_into(raw, &mut k);
     k
 }
@@ -54,16 +52,29 @@ pub(crate) fn cook_into(raw: &str, out: &mut Cooked) {
         i += 1;
     }
     while i < bytes.len() {
+        // Copy a run of non-whitespace bytes at once.
+        let run = bytes[i..]
+            .iter()
+            .position(|&c| is_c_space(c))
+            .unwrap_or(bytes.len() - i);
+        if run > 0 {
+            // Cut at whitespace (ASCII) or the end: char boundaries.
+            text.push_str(&raw[i..i + run]);
+            map.extend(i as u32..(i + run) as u32);
+            i += run;
+            continue;
+        }
         let c = bytes[i];
         if c == b'\n' {
-            let n = text.len();
-            if n > 0 && text[n - 1] == b'\\' {
+            let t = text.as_bytes();
+            let n = t.len();
+            if n > 0 && t[n - 1] == b'\\' {
                 text.pop();
                 map.pop();
                 i += 1;
                 continue;
             }
-            if n > 1 && text[n - 2] == b'\\' && is_c_space(text[n - 1]) {
+            if n > 1 && t[n - 2] == b'\\' && is_c_space(t[n - 1]) {
                 text.truncate(n - 2);
                 map.truncate(n - 2);
                 i += 1;
@@ -71,18 +82,19 @@ pub(crate) fn cook_into(raw: &str, out: &mut Cooked) {
             }
             break;
         }
-        if let Some(&last) = text.last() {
+        if let Some(&last) = text.as_bytes().last() {
             if is_c_space(last) && is_c_space(c) {
                 i += 1;
                 continue;
             }
         }
-        text.push(c);
+        // An ASCII whitespace byte.
+        text.push(char::from(c));
         map.push(i as u32);
         i += 1;
     }
     // A NUL byte ends the C string Samba works on.
-    if let Some(nul) = text.iter().position(|&b| b == 0) {
+    if let Some(nul) = text.bytes().position(|b| b == 0) {
         text.truncate(nul);
         map.truncate(nul);
     }
@@ -106,7 +118,7 @@ mod tests {
     use super::*;
 
     fn c(s: &str) -> String {
-        String::from_utf8(cook(s).text).unwrap()
+        cook(s).text
     }
 
     #[test]
@@ -134,7 +146,7 @@ mod tests {
     #[test]
     fn map_points_at_raw_bytes() {
         let k = cook("  ab   c\n");
-        assert_eq!(k.text, b"ab c");
+        assert_eq!(k.text, "ab c");
         assert_eq!(k.map, vec![2, 3, 4, 7]);
         assert_eq!(k.raw_offset(4), 8);
     }

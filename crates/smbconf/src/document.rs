@@ -73,35 +73,37 @@ impl Line {
 
     fn classify_content(&mut self) {
         thread_local! {
-            static BUF: std::cell::RefCell<Cooked> = const { std::cell::RefCell::new(Cooked { text: Vec::new(), map: Vec::new() }) };
+            static BUF: std::cell::RefCell<Cooked> = const { std::cell::RefCell::new(Cooked { text: String::new(), map: Vec::new() }) };
         }
-        let c = BUF.with(|b| lexer::classify(&self.raw, &mut b.borrow_mut()));
-        self.name_span = c.name_span;
-        self.value_span = c.value_span;
-        self.kind = match c.class {
-            Class::Ignored => LineKind::Ignored,
-            Class::Section(name) => LineKind::Section {
-                name: name.into_owned(),
-            },
-            Class::Param(name, value) => LineKind::Param {
-                name: name.into_owned(),
-                value: value.into_owned(),
-            },
-            Class::Unclosed => LineKind::UnclosedSection,
-            Class::EmptyName => LineKind::EmptyName,
-        };
+        let (kind, name_span, value_span) = BUF.with(|b| {
+            let mut buf = b.borrow_mut();
+            let c = lexer::classify(&self.raw, &mut buf);
+            let kind = match c.class {
+                Class::Ignored => LineKind::Ignored,
+                Class::Section(name) => LineKind::Section {
+                    name: name.into_owned(),
+                },
+                Class::Param(name, value) => LineKind::Param {
+                    name: name.into_owned(),
+                    value: value.into_owned(),
+                },
+                Class::Unclosed => LineKind::UnclosedSection,
+                Class::EmptyName => LineKind::EmptyName,
+            };
+            (kind, c.name_span, c.value_span)
+        });
+        self.kind = kind;
+        self.name_span = name_span;
+        self.value_span = value_span;
     }
 
     /// What Samba's lexer makes of the line (continuations joined,
     /// whitespace collapsed, cut at NUL), for lines that are neither blank
     /// nor comments.
     pub(crate) fn cooked_text(&self) -> String {
-        let mut k = Cooked {
-            text: Vec::new(),
-            map: Vec::new(),
-        };
+        let mut k = Cooked::default();
         cook_into(&self.raw, &mut k);
-        String::from_utf8_lossy(&k.text).into_owned()
+        k.text
     }
 
     /// The exact source text of the line, including its line ending(s).
@@ -180,8 +182,7 @@ pub fn section_key(name: &str) -> String {
 /// Is `name` Samba's global section (`global` or `globals`, whitespace and
 /// case ignored)?
 pub fn is_global_name(name: &str) -> bool {
-    let squashed = params::normalize(name);
-    squashed == "global" || squashed == "globals"
+    params::strwieq(name, "global") || params::strwieq(name, "globals")
 }
 
 /// An edit was refused because it would change more than asked or produce a

@@ -2,10 +2,12 @@
 //! loader's speed) and the classification of a logical line (for both the
 //! lossless [`Document`](crate::Document) and the loader).
 //!
-//! `split` must cut exactly where `grammar.pest` cuts, and the borrowing
-//! fast path of `classify` must read a line exactly as full cooking does;
-//! the property tests `fast_split_matches_grammar` and
-//! `fast_path_matches_cooking` check both on arbitrary input.
+//! `lines` must cut exactly where `grammar.pest` cuts, and the borrowing
+//! fast paths (`classify` on a line cooking leaves as it is, and
+//! `classify_plain` on the lines `lines` marks plain while it scans them)
+//! must read a line exactly as full cooking does; the property tests
+//! `fast_split_matches_grammar`, `fast_path_matches_cooking` and
+//! `plain_lines_classify_alike` check this on arbitrary input.
 
 use std::borrow::Cow;
 
@@ -24,21 +26,42 @@ pub(crate) enum LineClass {
 }
 
 /// Whitespace other than the newline.
-fn is_ws(b: u8) -> bool {
+const fn is_ws(b: u8) -> bool {
     is_c_space(b) && b != b'\n'
 }
 
 /// Split `input` into logical lines, as `grammar.pest` does.
+#[cfg(test)]
 pub(crate) fn split(input: &str) -> Vec<(LineClass, &str)> {
+    lines(input).map(|l| (l.class, l.raw)).collect()
+}
+
+/// One logical line.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Logical<'a> {
+    pub(crate) class: LineClass,
+    /// The raw text, line ending(s) included.
+    pub(crate) raw: &'a str,
+    /// A content line that [`classify_plain`] reads: one physical line
+    /// that cooking leaves as it is (no continuation, NUL or run of
+    /// whitespace), which is nearly all of them.
+    pub(crate) plain: bool,
+}
+
+/// The logical lines of `input` in order, as `grammar.pest` splits them.
+pub(crate) fn lines(input: &str) -> impl Iterator<Item = Logical<'_>> {
     let b = input.as_bytes();
-    let mut out = Vec::with_capacity(b.len() / 24 + 1);
     let mut p = 0;
-    while p < b.len() {
+    std::iter::from_fn(move || {
+        if p >= b.len() {
+            return None;
+        }
         let mut q = p;
         while q < b.len() && is_ws(b[q]) {
             q += 1;
         }
         let next_nl = |from: usize| b[from..].iter().position(|&c| c == b'\n').map(|i| from + i);
+        let mut plain = false;
         let (class, end) = if q == b.len() {
             (LineClass::Blank, q)
         } else if b[q] == b'\n' {
@@ -46,28 +69,34 @@ pub(crate) fn split(input: &str) -> Vec<(LineClass, &str)> {
         } else if b[q] == b'#' || b[q] == b';' {
             (LineClass::Comment, next_nl(q).map_or(b.len(), |i| i + 1))
         } else {
+            // Whether cooking changes the first physical line; a
+            // continuation makes the line not plain either.
+            let mut nl = next_nl(q);
+            plain = cooks_to_itself(&b[q..nl.unwrap_or(b.len())]);
             let mut from = q;
             let end = loop {
-                let Some(nl) = next_nl(from) else {
+                let Some(at) = nl else {
                     break b.len();
                 };
                 // A newline after `\` and optional whitespace continues.
-                let mut k = nl;
+                let mut k = at;
                 while k > from && is_ws(b[k - 1]) {
                     k -= 1;
                 }
                 if k > from && b[k - 1] == b'\\' {
-                    from = nl + 1;
+                    plain = false;
+                    from = at + 1;
+                    nl = next_nl(from);
                     continue;
                 }
-                break nl + 1;
+                break at + 1;
             };
             (LineClass::Content, end)
         };
-        out.push((class, &input[p..end]));
+        let raw = &input[p..end];
         p = end;
-    }
-    out
+        Some(Logical { class, raw, plain })
+    })
 }
 
 /// What a content line means to Samba.
@@ -96,8 +125,8 @@ pub(crate) struct Classified<'a> {
 
 /// Classify one content line. Lines whose cooked text is a plain slice of
 /// the raw text (no continuation, no whitespace run, no NUL: nearly all)
-/// borrow from `raw`; others are cooked into `buf`.
-pub(crate) fn classify<'a>(raw: &'a str, buf: &mut Cooked) -> Classified<'a> {
+/// borrow from `raw`; others are cooked into `buf` and borrow from it.
+pub(crate) fn classify<'a>(raw: &'a str, buf: &'a mut Cooked) -> Classified<'a> {
     let bytes = raw.as_bytes();
     let lead = bytes.iter().position(|&c| !is_ws(c)).unwrap_or(bytes.len());
     let body = &raw[lead..];
@@ -107,20 +136,44 @@ pub(crate) fn classify<'a>(raw: &'a str, buf: &mut Cooked) -> Classified<'a> {
     // A final newline after `\` (and whitespace) is a continuation into
     // nothing: cooking drops the backslash.
     let continues_at_end = had_nl && bb.iter().rev().find(|&&c| !is_ws(c)) == Some(&b'\\');
-    let simple = !continues_at_end
-        && !bb.contains(&b'\n')
-        && !bb.contains(&0)
-        && !bb.windows(2).any(|w| is_c_space(w[0]) && is_c_space(w[1]));
-    if simple {
-        return interpret(bb, &|a, b| Cow::Borrowed(&body[a..b]), &|a, b| {
-            (lead + a, lead + b)
-        });
+    if !continues_at_end && cooks_to_itself(bb) {
+        return interpret(
+            bb,
+            |a, b| Cow::Borrowed(&body[a..b]),
+            |a, b| (lead + a, lead + b),
+        );
     }
     classify_cooked(raw, buf)
 }
 
+/// [`classify`] for a line [`lines`] found plain.
+pub(crate) fn classify_plain(raw: &str) -> Classified<'_> {
+    let lead = raw.bytes().position(|c| !is_ws(c)).unwrap_or(raw.len());
+    let body = &raw[lead..];
+    let body = body.strip_suffix('\n').unwrap_or(body);
+    interpret(
+        body.as_bytes(),
+        |a, b| Cow::Borrowed(&body[a..b]),
+        |a, b| (lead + a, lead + b),
+    )
+}
+
+/// Does cooking leave `line` (without leading whitespace and final
+/// newline) as it is: no newline, no NUL, no run of whitespace?
+fn cooks_to_itself(line: &[u8]) -> bool {
+    let mut prev_space = false;
+    for &c in line {
+        let space = is_c_space(c);
+        if c == b'\n' || c == 0 || (space && prev_space) {
+            return false;
+        }
+        prev_space = space;
+    }
+    true
+}
+
 /// [`classify`] through the full cooking algorithm.
-fn classify_cooked<'a>(raw: &str, buf: &mut Cooked) -> Classified<'a> {
+fn classify_cooked<'a>(raw: &str, buf: &'a mut Cooked) -> Classified<'a> {
     cook_into(raw, buf);
     let k = &*buf;
     let span = |a: usize, b: usize| -> (usize, usize) {
@@ -128,16 +181,17 @@ fn classify_cooked<'a>(raw: &str, buf: &mut Cooked) -> Classified<'a> {
         let e = if b > a { k.raw_offset(b - 1) + 1 } else { s };
         (s, e)
     };
-    let text = |a: usize, b: usize| Cow::Owned(String::from_utf8_lossy(&k.text[a..b]).into_owned());
-    interpret(&k.text, &text, &span)
+    // The cuts are next to ASCII bytes, so at character boundaries.
+    let text = |a: usize, b: usize| Cow::Borrowed(k.text.get(a..b).unwrap_or_default());
+    interpret(k.text.as_bytes(), text, span)
 }
 
 /// Samba's reading of a cooked line: section, parameter (first `=`, one
 /// whitespace byte trimmed each side), or ignored text.
 fn interpret<'a>(
     t: &[u8],
-    text: &dyn Fn(usize, usize) -> Cow<'a, str>,
-    span: &dyn Fn(usize, usize) -> (usize, usize),
+    text: impl Fn(usize, usize) -> Cow<'a, str>,
+    span: impl Fn(usize, usize) -> (usize, usize),
 ) -> Classified<'a> {
     let mut c = Classified {
         class: Class::Ignored,
@@ -261,11 +315,23 @@ mod tests {
             proptest::prop_assert_eq!(fast, grammar_split(&s));
         }
 
+        /// [`classify_plain`] reads the lines the splitter finds plain as
+        /// [`classify`] does.
+        #[test]
+        fn plain_lines_classify_alike(s in r"([ \t\r\\#;=\[\]a\n\x0b\x00é]{0,12}\n?){0,8}") {
+            let mut buf = Cooked::default();
+            for l in lines(&s) {
+                if l.class == LineClass::Content && l.plain {
+                    proptest::prop_assert_eq!(classify_plain(l.raw), classify(l.raw, &mut buf));
+                }
+            }
+        }
+
         /// The borrowing fast path classifies exactly like full cooking.
         #[test]
         fn fast_path_matches_cooking(s in r"([ \t\r\\#;=\[\]a\n\x00é]{0,12}\n?){0,8}") {
-            let mut buf = Cooked { text: Vec::new(), map: Vec::new() };
-            let mut buf2 = Cooked { text: Vec::new(), map: Vec::new() };
+            let mut buf = Cooked::default();
+            let mut buf2 = Cooked::default();
             for (class, raw) in split(&s) {
                 if class == LineClass::Content {
                     proptest::prop_assert_eq!(classify(raw, &mut buf), classify_cooked(raw, &mut buf2));

@@ -1,6 +1,6 @@
 //! Samba's parameter table and value semantics.
 //!
-//! The table ([`PARAMS`]) is generated from the installed Samba by
+//! The table ([`all`]) is generated from the installed Samba by
 //! [`gen::generate_table`] (`cargo xtask gen-params`) and committed; a test
 //! regenerates it and fails on drift. Only derived facts are stored (names,
 //! types, scopes, enum spellings, compiled defaults), no documentation text.
@@ -105,34 +105,38 @@ pub fn normalize(name: &str) -> String {
         .collect()
 }
 
-/// Normalised name -> (parameter index, inverted, is a synonym).
-fn index() -> &'static FxHashMap<String, (u16, bool, bool)> {
-    static CELL: OnceLock<FxHashMap<String, (u16, bool, bool)>> = OnceLock::new();
+/// Normalised name (its bytes) -> (parameter index, inverted, is a synonym).
+type NameIndex = FxHashMap<Box<[u8]>, (u16, bool, bool)>;
+
+fn index() -> &'static NameIndex {
+    static CELL: OnceLock<NameIndex> = OnceLock::new();
     CELL.get_or_init(|| {
         ALIASES
             .iter()
             .map(|&(label, idx, inverted)| {
                 let synonym = !strwieq(all()[idx as usize].label, label);
-                (normalize(label), (idx, inverted, synonym))
+                (
+                    normalize(label).into_bytes().into(),
+                    (idx, inverted, synonym),
+                )
             })
             .collect()
     })
 }
 
-/// Call `f` with the normalised form of `name` ([`normalize`]), without
-/// allocating for the short names parameters have.
-fn with_normalized<T>(name: &str, f: impl FnOnce(&str) -> T) -> T {
+/// Call `f` with the bytes of the normalised form of `name` ([`normalize`]),
+/// without allocating for the short names parameters have.
+fn with_normalized<T>(name: &str, f: impl FnOnce(&[u8]) -> T) -> T {
     let mut buf = [0u8; 64];
     let mut n = 0;
     for b in name.bytes().filter(|b| !crate::cook::is_c_space(*b)) {
         if n == buf.len() || !b.is_ascii() {
-            return f(&normalize(name));
+            return f(normalize(name).as_bytes());
         }
         buf[n] = b.to_ascii_lowercase();
         n += 1;
     }
-    // Only ASCII bytes were copied.
-    f(std::str::from_utf8(&buf[..n]).unwrap_or_default())
+    f(&buf[..n])
 }
 
 /// A parameter name resolved the way Samba resolves it.
@@ -288,35 +292,15 @@ impl Value {
 
     /// Append what [`Value::print`] returns to `out`.
     pub fn print_to(&self, out: &mut String) {
-        use std::fmt::Write as _;
         match self {
             Value::Bool(true) => out.push_str("Yes"),
             Value::Bool(false) => out.push_str("No"),
-            Value::Int(i) => {
-                let _ = write!(out, "{i}");
-            }
-            Value::Octal(-1) => out.push_str("-1"),
-            Value::Octal(o) => {
-                let _ = write!(out, "0{:03o}", *o as u32);
-            }
+            Value::Int(i) => print_int_to(*i, out),
+            Value::Octal(o) => print_octal_to(*o, out),
             Value::Enum(e) => out.push_str(e),
             Value::Str(s) => out.push_str(s),
-            Value::Char(0) => {}
-            Value::Char(c) => out.push(*c as char),
-            Value::List(items, sep) => {
-                for (n, i) in items.iter().enumerate() {
-                    if n > 0 {
-                        out.push_str(sep);
-                    }
-                    if i.contains(' ') {
-                        out.push('"');
-                        out.push_str(i);
-                        out.push('"');
-                    } else {
-                        out.push_str(i);
-                    }
-                }
-            }
+            Value::Char(c) => print_char_to(*c, out),
+            Value::List(items, sep) => print_list_to(items.iter().map(String::as_str), sep, out),
         }
     }
 
@@ -414,15 +398,19 @@ pub fn c_strtol_int(s: &str) -> i32 {
     long as i32
 }
 
+/// Samba's boolean spellings, compared as [`strwieq`] compares.
 fn parse_bool(v: &str) -> Option<bool> {
-    const T: [&str; 4] = ["yes", "true", "on", "1"];
-    const F: [&str; 4] = ["no", "false", "off", "0"];
-    if T.iter().any(|t| strwieq(v, t)) {
-        Some(true)
-    } else if F.iter().any(|f| strwieq(v, f)) {
-        Some(false)
-    } else {
-        None
+    // The longest spelling is `false`.
+    let mut buf = [0u8; 5];
+    let mut n = 0;
+    for b in v.bytes().filter(|b| !crate::cook::is_c_space(*b)) {
+        *buf.get_mut(n)? = b.to_ascii_lowercase();
+        n += 1;
+    }
+    match &buf[..n] {
+        b"yes" | b"true" | b"on" | b"1" => Some(true),
+        b"no" | b"false" | b"off" | b"0" => Some(false),
+        _ => None,
     }
 }
 
@@ -489,6 +477,34 @@ fn parse_octal(v: &str) -> Option<i32> {
 /// are whitespace, commas and semicolons, double quotes group (and are dropped).
 pub fn split_list(v: &str) -> Vec<String> {
     let mut out = Vec::new();
+    for_each_list_item(v, |item| out.push(item.to_string()));
+    out
+}
+
+fn is_list_separator(c: char) -> bool {
+    c == ',' || c == ';' || (c.is_ascii() && crate::cook::is_c_space(c as u8))
+}
+
+/// [`split_list`] without collecting: `f` gets every (non-empty) item in
+/// order. Without quotes the items are slices of `v` and nothing is
+/// allocated.
+pub(crate) fn for_each_list_item(v: &str, mut f: impl FnMut(&str)) {
+    if !v.contains('"') {
+        // The separators are ASCII, so byte positions are char boundaries.
+        let mut start = 0;
+        for (i, &b) in v.as_bytes().iter().enumerate() {
+            if b == b',' || b == b';' || crate::cook::is_c_space(b) {
+                if i > start {
+                    f(&v[start..i]);
+                }
+                start = i + 1;
+            }
+        }
+        if v.len() > start {
+            f(&v[start..]);
+        }
+        return;
+    }
     let mut cur = String::new();
     let mut quoted = false;
     let mut have = false;
@@ -498,21 +514,79 @@ pub fn split_list(v: &str) -> Vec<String> {
             have = true;
             continue;
         }
-        if !quoted && (c == ',' || c == ';' || (c.is_ascii() && crate::cook::is_c_space(c as u8))) {
-            if have {
-                out.push(std::mem::take(&mut cur));
-                have = false;
+        if !quoted && is_list_separator(c) {
+            if have && !cur.is_empty() {
+                f(&cur);
             }
+            cur.clear();
+            have = false;
             continue;
         }
         cur.push(c);
         have = true;
     }
-    if have {
-        out.push(cur);
+    if have && !cur.is_empty() {
+        f(&cur);
     }
-    out.retain(|s| !s.is_empty());
-    out
+}
+
+/// Append `i` in decimal, as C's `%d` prints it.
+pub(crate) fn print_int_to(i: i32, out: &mut String) {
+    if i < 0 {
+        out.push('-');
+    }
+    print_digits(i.unsigned_abs(), 10, 1, out);
+}
+
+/// Append an octal value as testparm prints it (`0%03o`, -1 as `-1`).
+pub(crate) fn print_octal_to(o: i32, out: &mut String) {
+    if o == -1 {
+        out.push_str("-1");
+    } else {
+        out.push('0');
+        print_digits(o as u32, 8, 3, out);
+    }
+}
+
+/// Append `n` in `base` (at most 10), zero-padded to `width` digits.
+fn print_digits(mut n: u32, base: u32, width: usize, out: &mut String) {
+    let mut buf = [b'0'; 12];
+    let mut i = buf.len();
+    while n > 0 {
+        i -= 1;
+        buf[i] = b'0' + (n % base) as u8;
+        n /= base;
+    }
+    i = i.min(buf.len() - width);
+    out.extend(buf[i..].iter().map(|&b| b as char));
+}
+
+/// Append a char value as testparm prints it (nothing for NUL).
+pub(crate) fn print_char_to(c: u8, out: &mut String) {
+    if c != 0 {
+        out.push(c as char);
+    }
+}
+
+/// Append list items as testparm prints them: joined with `sep`, items
+/// containing a space double-quoted.
+pub(crate) fn print_list_to<'a>(
+    items: impl IntoIterator<Item = &'a str>,
+    sep: &str,
+    out: &mut String,
+) {
+    for (n, i) in items.into_iter().enumerate() {
+        if n > 0 {
+            out.push_str(sep);
+        }
+        if i.contains(' ') {
+            out.push('"');
+            out.push_str(i);
+            out.push('"');
+        } else {
+            out.push_str(i);
+        }
+    }
 }
 
 impl ParamDef {
@@ -528,50 +602,68 @@ impl ParamDef {
     /// value before this assignment (list `+x`/`-x` edits apply to it).
     pub fn parse(&self, value: &str, current: Option<&Value>) -> Result<Value, ValueError> {
         Ok(match self.ty {
-            ParamType::Bool => {
-                Value::Bool(parse_bool(value).ok_or_else(|| ValueError::NotBool {
-                    value: value.to_string(),
-                })?)
-            }
+            ParamType::Bool => Value::Bool(bool_value(value)?),
             ParamType::Integer => Value::Int(c_strtol_int(value)),
-            ParamType::Bytes => {
-                Value::Int(parse_size(value).ok_or_else(|| ValueError::NotSize {
-                    value: value.to_string(),
-                })?)
-            }
-            ParamType::Octal => {
-                Value::Octal(parse_octal(value).ok_or_else(|| ValueError::NotOctal {
-                    value: value.to_string(),
-                })?)
-            }
-            ParamType::Enum => {
-                let hit = self
-                    .enum_values
-                    .iter()
-                    .find(|(name, _)| strwieq(name, value));
-                match hit {
-                    Some((_, printed)) => Value::Enum(printed),
-                    None => {
-                        let mut names: Vec<&str> = Vec::new();
-                        for (_, printed) in self.enum_values {
-                            if !names.contains(printed) {
-                                names.push(printed);
-                            }
-                        }
-                        return Err(ValueError::BadEnum {
-                            value: value.to_string(),
-                            expected: names.join(", "),
-                        });
-                    }
-                }
-            }
+            ParamType::Bytes => Value::Int(size_value(value)?),
+            ParamType::Octal => Value::Octal(octal_value(value)?),
+            ParamType::Enum => Value::Enum(self.enum_values[self.enum_position(value)?].1),
             ParamType::String => Value::Str(value.to_string()),
             ParamType::UString => Value::Str(value.to_uppercase()),
-            ParamType::Char => Value::Char(value.as_bytes().first().copied().unwrap_or(0)),
+            ParamType::Char => Value::Char(char_value(value)),
             ParamType::CmdList => Value::List(split_list(value), " "),
             ParamType::List => parse_list_edit(split_list(value), current, value)?,
         })
     }
+
+    /// An enum value: the position in `enum_values` of the first entry
+    /// printed like the spelling `value` matches, so that equal values
+    /// have equal positions.
+    pub(crate) fn enum_position(&self, value: &str) -> Result<usize, ValueError> {
+        let printed = self
+            .enum_values
+            .iter()
+            .find(|(name, _)| strwieq(name, value))
+            .map(|(_, printed)| printed);
+        let first = printed.and_then(|p| self.enum_values.iter().position(|(_, q)| q == p));
+        first.ok_or_else(|| {
+            let mut names: Vec<&str> = Vec::new();
+            for (_, printed) in self.enum_values {
+                if !names.contains(printed) {
+                    names.push(printed);
+                }
+            }
+            ValueError::BadEnum {
+                value: value.to_string(),
+                expected: names.join(", "),
+            }
+        })
+    }
+}
+
+/// A boolean value.
+pub(crate) fn bool_value(value: &str) -> Result<bool, ValueError> {
+    parse_bool(value).ok_or_else(|| ValueError::NotBool {
+        value: value.to_string(),
+    })
+}
+
+/// A byte size value.
+pub(crate) fn size_value(value: &str) -> Result<i32, ValueError> {
+    parse_size(value).ok_or_else(|| ValueError::NotSize {
+        value: value.to_string(),
+    })
+}
+
+/// An octal value.
+pub(crate) fn octal_value(value: &str) -> Result<i32, ValueError> {
+    parse_octal(value).ok_or_else(|| ValueError::NotOctal {
+        value: value.to_string(),
+    })
+}
+
+/// A char value: the first byte (0 when empty).
+pub(crate) fn char_value(value: &str) -> u8 {
+    value.as_bytes().first().copied().unwrap_or(0)
 }
 
 /// Samba's assignment to a list parameter (observed with testparm 4.17):
@@ -594,7 +686,8 @@ fn parse_list_edit(
         return Ok(Value::List(list.unwrap_or_default(), ", "));
     }
     for (i, item) in items.iter().enumerate() {
-        let (op, name) = (item.as_bytes()[0], &item[1..]);
+        // `name` only matters after an ASCII `+`/`-`: a char boundary.
+        let (op, name) = (item.as_bytes()[0], item.get(1..).unwrap_or_default());
         match list.as_mut() {
             Some(l) if op == b'+' && !name.is_empty() => {
                 if !l.iter().any(|b| b == name) {
@@ -663,6 +756,91 @@ mod tests {
     }
 
     #[test]
+    fn numbers_print_like_c() {
+        let mut ints = vec![
+            0,
+            1,
+            -1,
+            7,
+            8,
+            9,
+            10,
+            99,
+            100,
+            511,
+            4096,
+            i32::MAX,
+            i32::MIN,
+        ];
+        ints.extend((-2000..2000).map(|i| i * 7919));
+        for i in ints {
+            assert_eq!(Value::Int(i).print(), format!("{i}"));
+            let octal = if i == -1 {
+                "-1".to_string()
+            } else {
+                format!("0{:03o}", i as u32)
+            };
+            assert_eq!(Value::Octal(i).print(), octal);
+        }
+    }
+
+    /// `str_list_make_v3` as first written: one character at a time.
+    fn split_list_reference(v: &str) -> Vec<String> {
+        let mut out = Vec::new();
+        let mut cur = String::new();
+        let mut quoted = false;
+        let mut have = false;
+        for c in v.chars() {
+            if c == '"' {
+                quoted = !quoted;
+                have = true;
+                continue;
+            }
+            if !quoted
+                && (c == ',' || c == ';' || (c.is_ascii() && crate::cook::is_c_space(c as u8)))
+            {
+                if have {
+                    out.push(std::mem::take(&mut cur));
+                    have = false;
+                }
+                continue;
+            }
+            cur.push(c);
+            have = true;
+        }
+        if have {
+            out.push(cur);
+        }
+        out.retain(|s| !s.is_empty());
+        out
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(2048))]
+
+        /// Booleans parse like comparing with each spelling by `strwieq`.
+        #[test]
+        fn bool_parse_matches_strwieq(v in r"[ \tyYeEsSnNoOtTrRuUfFaAlL01é]{0,7}") {
+            const T: [&str; 4] = ["yes", "true", "on", "1"];
+            const F: [&str; 4] = ["no", "false", "off", "0"];
+            let reference = if T.iter().any(|t| strwieq(&v, t)) {
+                Some(true)
+            } else if F.iter().any(|f| strwieq(&v, f)) {
+                Some(false)
+            } else {
+                None
+            };
+            proptest::prop_assert_eq!(parse_bool(&v), reference);
+        }
+
+        /// The slicing fast path splits exactly like the reference.
+        #[test]
+        fn list_split_matches_reference(v in r#"[ \t\r\n\x0b\x0c,;"aé\u{a0}]{0,16}"#) {
+            proptest::prop_assert_eq!(split_list(&v), split_list_reference(&v));
+        }
+    }
+
+    #[test]
     fn lists_split_and_quote() {
         assert_eq!(split_list(r#"lo "eth 0",x"#), vec!["lo", "eth 0", "x"]);
         assert_eq!(
@@ -714,6 +892,8 @@ mod tests {
             "AES-128-GCM",
             "only the first match goes"
         );
+        assert_eq!(p("ß +x", &cur), "ß, +x", "a non-ASCII first item is plain");
+        assert!(d.parse("+x ß", Some(&cur)).is_err());
         let empty_default = lookup("mit kdc command").unwrap().def();
         let null = empty_default.default_value();
         assert_eq!(
