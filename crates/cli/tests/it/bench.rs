@@ -27,9 +27,9 @@
 //!    (`/usr/share/samba/smb.conf`, [global] kept, only sandboxing added,
 //!    [homes]/[printers]/[print$] dropped), serving the same dataset;
 //!    through our smbd again, via a second share on the same dataset
-//!    created with `--encryption off` (our shares default to `server smb
-//!    encrypt = desired`, which gives smbclient an AES-128-GCM encrypted
-//!    tree connect: this tells encryption from the rest of the config); and
+//!    created with `--encryption desired` (shares default to `auto`,
+//!    Samba's `if_required`; `desired` gives smbclient an AES-128-GCM
+//!    encrypted tree connect: this measures what encryption costs); and
 //!    local `dd` on the dataset. Besides the time, the CPU seconds of the
 //!    processes on the data path are counted (our child smbclient or dd,
 //!    the connection's smbd as reaped by the daemon, zfs-fuse; from
@@ -67,11 +67,14 @@
 //!
 //! Investigated when the throughput ratios came out below 0.85 (manual
 //! A/B on the same zfs-fuse setup, interleaved, one smbd with one share
-//! per variant): `use sendfile = yes` and `aio read size = 0` / `aio
-//! write size = 0` did not help (sendfile cannot apply to an encrypted
-//! connection anyway); encryption cost 25–30 % of write and ~15 % of read
-//! throughput; the rest is CPU: smbclient, smbd and zfs-fuse share the 2
-//! cores, and SMB over loopback copies every byte more often than `dd`.
+//! per variant): `aio read size = 0` / `aio write size = 0` did not help;
+//! `use sendfile = yes` did not help on an encrypted connection (where
+//! Samba cannot use it) but did for unencrypted reads, so shares set it;
+//! `min receivefile size = 16384` made writes slower
+//! (splice into zfs-fuse); encryption (`desired`) cost 25–30 % of write and
+//! ~15 % of read throughput, which is why shares default to `auto`; the
+//! rest is CPU: smbclient, smbd and zfs-fuse share the 2 cores, and SMB
+//! over loopback copies every byte more often than `dd`.
 //!
 //! Knobs (for development only; the defaults are the benchmark):
 //! `SMBGW_BENCH_TP_RUNS` (measured throughput runs, default 7),
@@ -93,8 +96,8 @@ use crate::{bin, ok, sandbox, text};
 const PW: &str = "Alice-pw-1";
 /// The share both smbds serve for the throughput and memory figures.
 const TP: &str = "tp";
-/// The same dataset, served by our smbd without encryption.
-const TP_PLAIN: &str = "tp-plain";
+/// The same dataset, served by our smbd with `--encryption desired`.
+const TP_PLAIN: &str = "tp-desired";
 /// Warm-up runs (discarded) and measured runs of the short figures.
 const WARMUP: usize = 2;
 const RUNS: usize = 11;
@@ -148,7 +151,7 @@ fn median_ms(mut make: impl FnMut() -> Command) -> f64 {
 
 /// The share a throughput method uses.
 fn share_of(method: &str) -> &'static str {
-    if method == "ours_noenc" {
+    if method == "ours_desired" {
         TP_PLAIN
     } else {
         TP
@@ -622,10 +625,10 @@ fn bench_gateway() {
         format!("{:.2}", idle_ours.pss_kb as f64 / idle_deb.pss_kb as f64),
     );
 
-    // The same dataset as a second share with `--encryption off`, to tell
-    // the cost of encryption from the rest of the configuration (a
-    // client's `client smb encrypt = off` does not help: smbclient still
-    // offers SMB3 encryption, and `desired` switches it on).
+    // The same dataset as a second share with `--encryption desired`, to
+    // tell the cost of encryption (smbclient offers SMB3 encryption, and
+    // `desired` switches it on; shares default to `auto`, Samba's
+    // `if_required`, which leaves it off for a client that does not ask).
     ok(&sb.run(&[
         "create",
         TP_PLAIN,
@@ -639,7 +642,7 @@ fn bench_gateway() {
         TP,
         "--existing",
         "--encryption",
-        "off",
+        "desired",
         "--users",
         "alice",
     ]));
@@ -658,12 +661,11 @@ fn bench_gateway() {
         std::fs::copy(&src, r).unwrap();
     }
     sync();
-    // What our share negotiates with smbclient: the global setting is
-    // `server smb encrypt = if_required`, the share's `desired`, which
-    // Samba applies per tree connect.
+    // What each share negotiates with smbclient (Samba applies the share's
+    // `server smb encrypt` per tree connect).
     for (label, port, conf) in [
         ("ours", sb.port, sb.samba_dir().join("smb.conf")),
-        ("ours_noenc", sb.port, sb.samba_dir().join("smb.conf")),
+        ("ours_desired", sb.port, sb.samba_dir().join("smb.conf")),
         ("default", debian.port, debian.conf.clone()),
     ] {
         let (root, idle) = if label == "default" {
@@ -702,8 +704,8 @@ fn bench_gateway() {
         wait_tree_size(root, idle.procs, "smbstatus client gone");
     }
     let size_line = format!("of size {tp_bytes} ");
-    // `ours_noenc`: our smbd, through the share with encryption off.
-    let methods = ["ours", "ours_noenc", "default", "local"];
+    // `ours_desired`: our smbd, through the share with `--encryption desired`.
+    let methods = ["ours", "ours_desired", "default", "local"];
     let port_of = |m: &str| if m == "default" { debian.port } else { sb.port };
     // Per method: (seconds, CPU seconds) of each measured run.
     let mut w: HashMap<&str, Vec<(f64, f64)>> = HashMap::new();
