@@ -280,6 +280,10 @@ impl Executor {
                 } else {
                     i
                 };
+                // A resumed run also undoes what the interrupted run may
+                // have done further on (undoing a step that never ran is
+                // harmless).
+                let completed = completed.max(resumed.len());
                 if plan.steps[..completed].iter().any(Step::is_irreversible) {
                     // Past the point of no return: keep the journal so
                     // that a re-run or `apply` finishes the operation.

@@ -334,3 +334,47 @@ fn a_different_plan_does_not_resume_an_interrupted_one() {
     assert!(err.to_string().contains("pve-smbgateway apply"));
     assert_eq!(w.state(&reg), before, "nothing changed");
 }
+
+#[test]
+fn a_resumed_run_that_fails_also_undoes_the_interrupted_runs_later_steps() {
+    let w = World::new();
+    let reg = FakeRegistry::default();
+    let r = runner();
+    let initial = w.state(&reg);
+    // The interrupted run got as far as serving the share (step 5) ...
+    let plan = plan_create(&request(), "dir", "smbd");
+    let ctx = Context {
+        backend: &w.backend,
+        samba: &w.samba,
+        runner: &r,
+        registrar: &reg,
+    };
+    // Serve by hand what the killed run had done, and leave its journal.
+    run_create(&w, &reg, &r, None).unwrap();
+    reg.records.lock().unwrap().clear();
+    let journal = provision::Journal {
+        version: 1,
+        plan: plan.clone(),
+        done: 5,
+        started: None,
+    };
+    std::fs::create_dir_all(w.root.join("state/journal")).unwrap();
+    std::fs::write(
+        w.root.join("state/journal/team.json"),
+        serde_json::to_vec(&journal).unwrap(),
+    )
+    .unwrap();
+    // ... and the re-run fails early (step 2, before): everything the
+    // interrupted run did is undone too.
+    let fail_early = Fault {
+        step: 2,
+        when: FaultWhen::Before,
+        action: FaultAction::Fail,
+    };
+    let err = Executor::new(w.root.join("state"))
+        .with_fault(Some(fail_early))
+        .run(&plan, &ctx, &|_, _, _| {})
+        .unwrap_err();
+    assert!(matches!(err, Error::Injected { .. }), "{err}");
+    assert_eq!(w.state(&reg), initial);
+}
