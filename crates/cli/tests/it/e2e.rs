@@ -172,6 +172,20 @@ fn dir_share_create_use_delete_purge() {
     assert!(applied.contains("team: restored"), "{applied}");
     assert_eq!(status_json(&sb, "team")["config_current"], true);
 
+    // A crashed smbd: status says so (exit 8), apply brings it back.
+    sb.stop_smbd();
+    let down = sb.run(&["status", "team", "--output-format", "json"]);
+    assert_eq!(down.status.code(), Some(8), "{}", text(&down.stderr));
+    let st: serde_json::Value = serde_json::from_slice(&down.stdout).unwrap();
+    assert_eq!(st["served"], false, "{st}");
+    assert!(
+        st["problems"][0].as_str().unwrap().contains("apply"),
+        "{st}"
+    );
+    ok(&sb.run(&["apply"]));
+    assert_eq!(status_json(&sb, "team")["served"], true);
+    ok(&sb.smbclient("team", "alice", ALICE_PW, "ls", &[], &c));
+
     // delete keeps the data; the share is gone.
     ok(&sb.run(&["delete", "team"]));
     assert!(on_disk.exists(), "delete must keep the data");
