@@ -14,7 +14,7 @@ use provision::{
     plan_create, plan_delete, Context, CreateRequest, Executor, Fault, NativeSamba, Op, Plan,
     Progress, Registrar, RegistrarError, ShareConf, SmbUsers,
 };
-use runner::{Cmd, RunError, Runner};
+use runner::{Cmd, Runner};
 use serde::Serialize;
 
 use crate::error::{Error, Result};
@@ -77,6 +77,9 @@ pub struct Gateway {
     registry: Registry,
     runner: Arc<dyn Runner>,
     fault: Option<Fault>,
+    /// The gid of [`SHARE_GROUP`] once known (it never changes once the
+    /// group exists; a missing group is asked again).
+    share_gid: std::sync::OnceLock<u32>,
 }
 
 /// A share's usage, as reported by `status`.
@@ -203,6 +206,7 @@ impl Gateway {
             paths,
             runner,
             fault: None,
+            share_gid: std::sync::OnceLock::new(),
         }
     }
 
@@ -384,16 +388,14 @@ impl Gateway {
     /// gateway's group): then shares force that group, so that every
     /// allowed user can write.
     fn owned_by_gateway(&self, path: &Path) -> bool {
-        let gid = self.group_gid(SHARE_GROUP);
-        gid.is_some() && std::fs::metadata(path).map(|m| m.gid()).ok() == gid
-    }
-
-    fn group_gid(&self, group: &str) -> Option<u32> {
-        let out = self
-            .runner
-            .run(&Cmd::new("getent").args(["group", group]))
-            .ok()?;
-        out.stdout_str().split(':').nth(2)?.trim().parse().ok()
+        let gid = match self.share_gid.get() {
+            Some(&g) => g,
+            None => match provision::group_gid(self.runner.as_ref(), SHARE_GROUP) {
+                Ok(Some(g)) => *self.share_gid.get_or_init(|| g),
+                _ => return false,
+            },
+        };
+        std::fs::metadata(path).map(|m| m.gid()).ok() == Some(gid)
     }
 
     /// Runs `f` with a step context for `spec`: its backend, Samba, the
@@ -444,12 +446,8 @@ impl Gateway {
             }
         }
         for g in &spec.access.groups {
-            match self.runner.run(&Cmd::new("getent").args(["group", g])) {
-                Ok(_) => {}
-                Err(RunError::Failed { .. }) => {
-                    return Err(Error::NoSuchGroup { group: g.clone() })
-                }
-                Err(e) => return Err(Error::Provision(e.into())),
+            if provision::group_gid(self.runner.as_ref(), g)?.is_none() {
+                return Err(Error::NoSuchGroup { group: g.clone() });
             }
         }
         Ok(())

@@ -431,7 +431,9 @@ fn apply(step: &Step, ctx: &Context<'_>, state: &mut StepState, resume: bool) ->
         }
         Step::PrepareVolume { volume: v, group } => {
             let path = ctx.backend.host_path(volume(ctx, state, v)?)?;
-            let gid = group_id(ctx.runner, group)?;
+            let gid = group_gid(ctx.runner, group)?.ok_or_else(|| {
+                Error::Unsupported(format!("system group `{group}` does not exist"))
+            })?;
             chown(&path, Some(0), Some(gid)).map_err(io("change the owner of", &path))?;
             fs::set_permissions(&path, fs::Permissions::from_mode(0o2770))
                 .map_err(io("set permissions of", &path))
@@ -530,12 +532,20 @@ fn ensure_group(runner: &dyn Runner, group: &str) -> Result<()> {
     }
 }
 
-fn group_id(runner: &dyn Runner, group: &str) -> Result<u32> {
-    let out = runner.run(&Cmd::new("getent").args(["group", group]))?;
+/// The gid of system group `group` (`getent group`), `None` when there is
+/// no such group.
+pub fn group_gid(runner: &dyn Runner, group: &str) -> Result<Option<u32>> {
+    let out = match runner.run(&Cmd::new("getent").args(["group", group])) {
+        Ok(out) => out,
+        // getent exits 2 for "not found".
+        Err(RunError::Failed { .. }) => return Ok(None),
+        Err(e) => return Err(e.into()),
+    };
     let text = out.stdout_str();
     text.split(':')
         .nth(2)
         .and_then(|g| g.trim().parse().ok())
+        .map(Some)
         .ok_or_else(|| {
             Error::Unsupported(format!("`getent group {group}` printed no gid: {text:?}"))
         })

@@ -51,7 +51,8 @@ mod users;
 
 pub use error::{Error, Result};
 pub use exec::{
-    Context, Executor, Fault, FaultAction, FaultWhen, Journal, Progress, Registrar, RegistrarError,
+    group_gid, Context, Executor, Fault, FaultAction, FaultWhen, Journal, Progress, Registrar,
+    RegistrarError,
 };
 pub use fsutil::{write_atomic, FileLock};
 pub use plan::{plan_create, plan_delete, CreateRequest, Op, Plan, ShareConf, Step};

@@ -174,21 +174,9 @@ impl GatewaySandbox {
 
     /// The private smbd's pid, when running.
     pub fn smbd_pid(&self) -> Option<i32> {
-        let pid: i32 = fs::read_to_string(self.samba_dir().join("pid/smbd.pid"))
-            .ok()?
-            .trim()
-            .parse()
-            .ok()?;
-        let comm = fs::read_to_string(format!("/proc/{pid}/comm")).ok()?;
-        // A zombie (not reaped by an init that does not reap) is gone.
-        let stat = fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-        let state = stat
-            .rsplit(')')
-            .next()?
-            .split_whitespace()
-            .next()?
-            .to_owned();
-        (comm.trim() == "smbd" && state != "Z").then_some(pid)
+        // The gateway's own liveness check (pid file, comm, not a zombie).
+        let pid = provision::NativeSamba::private(self.samba_dir(), self.port).private_pid()?;
+        i32::try_from(pid).ok()
     }
 
     /// Stops the private smbd (and waits for its whole tree).
