@@ -78,6 +78,7 @@ pub mod error;
 pub mod ops;
 pub mod registry;
 pub mod spec;
+pub mod usage;
 
 pub use error::{Error, ErrorKind, Result};
 pub use ops::{ApplyAction, Gateway, Paths, ShareStatus, UsageReport, SHARE_GROUP};
