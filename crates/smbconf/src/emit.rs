@@ -135,10 +135,6 @@ impl GatewayShare {
         if let Some(e) = s.security.encryption {
             doc.set(&s.name, "server smb encrypt", e.as_samba())?;
         }
-        // Reads go from the file to the socket without a copy through smbd
-        // (Samba skips it by itself for signed or encrypted requests);
-        // measured in BENCHMARKS.md: ~10 % less CPU per GiB read.
-        doc.set(&s.name, "use sendfile", "yes")?;
         for (k, v) in &s.extra {
             doc.set(&s.name, k, v)?;
         }

@@ -68,8 +68,10 @@
 //! Investigated when the throughput ratios came out below 0.85 (manual
 //! A/B on the same zfs-fuse setup, interleaved, one smbd with one share
 //! per variant): `aio read size = 0` / `aio write size = 0` did not help;
-//! `use sendfile = yes` did not help on an encrypted connection (where
-//! Samba cannot use it) but did for unencrypted reads, so shares set it;
+//! `use sendfile = yes` is inert with Samba's default `aio read size = 1`:
+//! every read goes through the aio thread pool (strace: `pread64`, no
+//! `sendfile`), and with `aio read size = 0` sendfile is used but reads are
+//! slower (it blocks smbd's main loop), so shares do not set it;
 //! `min receivefile size = 16384` made writes slower
 //! (splice into zfs-fuse); encryption (`desired`) cost 25–30 % of write and
 //! ~15 % of read throughput, which is why shares default to `auto`; the
