@@ -1,0 +1,112 @@
+# Every hook against the real library, in the gateway sandbox the Rust test
+# `perl::prove` prepares (private smbd on a loopback port, private /etc).
+use strict;
+use warnings;
+use FindBin;
+use lib "$FindBin::Bin/lib";
+use Time::HiRes qw(time);
+use POSIX ();
+use Test::More;
+use SMBGWTest;
+
+SMBGWTest::require_library();
+my $sandbox = SMBGWTest::require_sandbox();
+SMBGWTest::load_plugin();
+my $P = $SMBGWTest::PLUGIN;
+my $base = 'PVE::Storage::Plugin';
+
+my $root = "$sandbox/perl-volumes";
+mkdir $root or die "mkdir $root: $!" if !-d $root;
+
+# The section `pvesm add smbgateway hooks1 --smbgw-backend dir ...` makes.
+my $scfg = $base->check_config('hooks1', {
+    type => 'smbgateway',
+    'smbgw-mode' => 'native',
+    'smbgw-backend' => 'dir',
+    'smbgw-dir-root' => $root,
+    'smbgw-quota' => '1G',
+    'smbgw-quota-unenforced' => 1,
+    'smbgw-comment' => 'hook test',
+}, 1);
+
+# Bad input is refused in the hook, before anything changes, with core's
+# message; no task starts.
+{
+    local $PVE::Storage::Custom::SMBGatewayPlugin::LAST_TASK_PID;
+    my %bad = (%$scfg, 'smbgw-quota-unenforced' => 0);
+    ok(!eval { $P->on_add_hook('hooks1', \%bad); 1 }, 'on_add_hook: a quota a directory cannot enforce is refused');
+    like($@, qr/^smbgateway: a quota of 1GiB cannot be enforced on the directory backend.*\(input\)$/, '... with core\'s message');
+    ok(!eval { $P->on_add_hook('hooks1', { %$scfg, 'smbgw-backend' => 'zfs' }); 1 }, 'on_add_hook: zfs without a parent');
+    like($@, qr/--smbgw-zfs-parent is required for backend zfs/, '... says what is missing');
+    ok(!eval { $P->on_add_hook('hooks1', $scfg, 'smbgw-ad-password' => 'secret'); 1 }, 'on_add_hook: AD password refused');
+    unlike($@, qr/secret/, '... without echoing the secret');
+    ok(!-e "$root/hooks1", 'nothing was created');
+    ok(!defined($PVE::Storage::Custom::SMBGatewayPlugin::LAST_TASK_PID), 'no background task started');
+}
+
+# on_add_hook returns at once and leaves the creation to a background task.
+my $t0 = time;
+is($P->on_add_hook('hooks1', $scfg), undef, 'on_add_hook returns no config changes');
+my $hook_secs = time - $t0;
+my $pid = $PVE::Storage::Custom::SMBGatewayPlugin::LAST_TASK_PID;
+ok($pid && $pid != $$, 'a background task was started');
+cmp_ok($hook_secs, '<', 5, 'on_add_hook returns quickly');
+# Meanwhile Proxmox activates the storage: not an error while it is created.
+ok($P->activate_storage('hooks1', $scfg), 'activate_storage while the share is being created');
+is(waitpid($pid, 0), $pid, 'the task ends');
+is($?, 0, 'the task succeeded');
+my $show = $P->request('show', id => 'hooks1');
+is($show->{share}{spec}{comment}, 'hook test', 'the task created the share from storage.cfg');
+ok(-d "$root/hooks1", 'its volume exists');
+
+# Cheap status.
+ok($P->activate_storage('hooks1', $scfg), 'activate_storage');
+my ($total, $avail, $used, $active) = $P->status('hooks1', $scfg);
+is($active, 1, 'status: active');
+cmp_ok($total, '>', 0, 'status: total');
+cmp_ok($used + $avail, '<=', $total, 'status: used + avail <= total');
+my $full = $P->request('status', id => 'hooks1')->{status};
+ok($full->{served}, 'the share is served') or diag explain $full;
+
+# Adding the same storage again (e.g. after the share was created with the
+# CLI) exposes the registered share and starts nothing.
+{
+    local $PVE::Storage::Custom::SMBGatewayPlugin::LAST_TASK_PID;
+    is($P->on_add_hook('hooks1', $scfg), undef, 'on_add_hook on a registered share');
+    ok(!defined($PVE::Storage::Custom::SMBGatewayPlugin::LAST_TASK_PID), '... starts no task');
+}
+
+# Updates: the quota changes; removing it is refused; unrelated updates pass.
+is($P->on_update_hook('hooks1', { 'smbgw-quota' => '2G' }), undef, 'on_update_hook: quota');
+is($P->request('show', id => 'hooks1')->{share}{spec}{quota}, '2GiB', 'the new quota is recorded');
+is($P->on_update_hook_full('hooks1', $scfg, { 'smbgw-quota' => '3G' }, [], {}), undef, 'on_update_hook_full: quota');
+is($P->request('show', id => 'hooks1')->{share}{spec}{quota}, '3GiB', '... recorded');
+ok(!eval { $P->on_update_hook_full('hooks1', $scfg, {}, ['smbgw-quota'], {}); 1 }, 'removing the quota is refused');
+like($@, qr/cannot be removed/, '... with the reason');
+is($P->on_update_hook('hooks1', { nodes => { pve1 => 1 } }), undef, 'on_update_hook without a quota');
+ok(!eval { $P->on_update_hook('hooks1', { 'smbgw-quota' => 'lots' }); 1 }, 'a bad quota is refused');
+like($@, qr/invalid quota "lots".*\(input\)$/, '... with core\'s message');
+
+# Delete keeps the data and is idempotent.
+open(my $fh, '>', "$root/hooks1/keep.txt") or die;
+print $fh "data\n";
+close($fh);
+is($P->on_delete_hook('hooks1', $scfg), undef, 'on_delete_hook');
+ok(!eval { $P->request('show', id => 'hooks1'); 1 }, 'the share is no longer registered');
+ok(-f "$root/hooks1/keep.txt", 'its data is kept');
+is($P->on_delete_hook('hooks1', $scfg), undef, 'on_delete_hook again: nothing to do, no error');
+is_deeply([$P->status('hooks1', $scfg)], [0, 0, 0, 0], 'status after delete: inactive');
+
+# A background creation that fails reports it (task exit status, stderr).
+{
+    my %clash = (%$scfg, 'smbgw-volume' => 'hooks1', 'smbgw-quota' => '1G');
+    local $PVE::Storage::Custom::SMBGatewayPlugin::LAST_TASK_PID;
+    $P->on_add_hook('hooks2', \%clash);
+    my $p2 = $PVE::Storage::Custom::SMBGatewayPlugin::LAST_TASK_PID;
+    is(waitpid($p2, 0), $p2, 'the failing task ends');
+    isnt($?, 0, 'the task reports failure');
+    ok(!eval { $P->request('show', id => 'hooks2'); 1 }, 'nothing was registered');
+    is($P->on_delete_hook('hooks2', \%clash), undef, 'on_delete_hook of the failed share is fine');
+}
+
+done_testing();
