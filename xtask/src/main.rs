@@ -10,8 +10,10 @@
 //! * `gen-params`: regenerate the smb.conf parameter table from the
 //!   installed Samba.
 //! * `fuzz [SECONDS]`: run every fuzz target for SECONDS (default 60) each.
-//! * `bench [gateway]`: run the benchmarks (or only the gateway's) and
-//!   rewrite BENCHMARKS.md.
+//! * `bench [gateway|plugin]`: run the benchmarks (or only the gateway's,
+//!   or only the storage plugin's) and rewrite BENCHMARKS.md.
+//! * `deb`: build the Debian package, check it with lintian and
+//!   install-test it in a debootstrap chroot (also part of `test`).
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -19,6 +21,7 @@ use std::process::Command;
 use anyhow::{bail, Context as _, Result};
 
 mod bench;
+mod deb;
 mod demo;
 
 /// Debian packages the tests use.
@@ -38,6 +41,13 @@ const APT_PACKAGES: &[&str] = &[
     "xfsprogs",
     "procps",
     "iproute2",
+    // The storage plugin's tests, the package and its install test.
+    "perl",
+    "libffi-platypus-perl",
+    "g++",
+    "dpkg-dev",
+    "lintian",
+    "debootstrap",
 ];
 
 /// Fuzz targets (fuzz/fuzz_targets/*.rs) with the number of inputs their
@@ -122,6 +132,15 @@ fn install_deps() -> Result<()> {
             "0.13.2",
         ]))?;
     }
+    if !have_command("cargo-deb") {
+        run(Command::new("cargo").args([
+            "install",
+            "--locked",
+            "cargo-deb",
+            "--version",
+            "3.8.0",
+        ]))?;
+    }
     Ok(())
 }
 
@@ -178,6 +197,7 @@ fn test() -> Result<()> {
         .current_dir(&root)
         .env("SMBGW_REQUIRE_REAL", "1")
         .args(["test", "--workspace", "--no-fail-fast"]))?;
+    deb::deb()?;
     fuzz(FuzzBudget::Smoke)?;
     Ok(())
 }
@@ -192,6 +212,10 @@ fn main() -> Result<()> {
         },
         Some("install-deps") => install_deps(),
         Some("test") => test(),
+        Some("deb") => {
+            install_deps()?;
+            deb::deb().map(|_| ())
+        }
         Some("gen-params") => {
             install_deps()?;
             run(Command::new("cargo")
@@ -220,7 +244,7 @@ fn main() -> Result<()> {
             bench::run_all()
         }
         _ => bail!(
-            "usage: cargo xtask demo [clean]|install-deps|test|gen-params|fuzz [SECONDS]|bench [gateway]"
+            "usage: cargo xtask demo [clean]|install-deps|test|gen-params|fuzz [SECONDS]|bench [gateway|plugin]|deb"
         ),
     }
 }
