@@ -75,6 +75,16 @@ pub(crate) fn run_all() -> Result<()> {
         print!("{section}");
         return Ok(());
     }
+    // `cargo xtask bench plugin`: only the storage plugin's section.
+    if std::env::args().nth(2).as_deref() == Some("plugin") {
+        let section = plugin_section(&root)?;
+        let path = root.join("BENCHMARKS.md");
+        let old = std::fs::read_to_string(&path).unwrap_or_default();
+        let md = replace_section(&old, PLUGIN_HEADING, &section);
+        std::fs::write(&path, &md)?;
+        print!("{section}");
+        return Ok(());
+    }
     // smbconf: parse throughput.
     let out = Command::new("cargo")
         .current_dir(&root)
@@ -197,12 +207,127 @@ pub(crate) fn run_all() -> Result<()> {
         );
     }
     md.push_str(&gateway_section(&root)?);
+    md.push_str(&plugin_section(&root)?);
     std::fs::write(root.join("BENCHMARKS.md"), &md)?;
     print!("{md}");
     if !same {
         bail!("our canonical output differs from testparm's on the benchmark file");
     }
     Ok(())
+}
+
+const PLUGIN_HEADING: &str = "## storage plugin (Perl → FFI → Rust)";
+
+/// The test that measures the storage plugin
+/// (crates/plugin-ffi/tests/it/bench.rs, running perl/bench/plugin.pl).
+const PLUGIN_ARGS: &[&str] = &[
+    "test",
+    "--release",
+    "-p",
+    "smbgw-plugin-ffi",
+    "--test",
+    "it",
+    "bench_plugin",
+    "--",
+    "--ignored",
+    "--nocapture",
+    "--test-threads=1",
+];
+
+/// Runs the plugin benchmark and renders its section.
+fn plugin_section(root: &std::path::Path) -> Result<String> {
+    run(Command::new("cargo").current_dir(root).args([
+        "build",
+        "--release",
+        "--quiet",
+        "-p",
+        "pve-smbgateway",
+    ]))?;
+    let cli = root.join("target/release/pve-smbgateway");
+    eprintln!(
+        "xtask: running SMBGW_REQUIRE_REAL=1 SMBGW_CLI={} cargo {}",
+        cli.display(),
+        PLUGIN_ARGS.join(" ")
+    );
+    let out = Command::new("cargo")
+        .current_dir(root)
+        .env("SMBGW_REQUIRE_REAL", "1")
+        .env("SMBGW_CLI", &cli)
+        .args(PLUGIN_ARGS)
+        .output()
+        .context("plugin benchmark")?;
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    if !out.status.success() {
+        bail!(
+            "plugin benchmark failed:\n{stdout}\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    Ok(render_plugin(&kv(&stdout)))
+}
+
+/// The storage plugin section from the benchmark's `key=value` lines.
+fn render_plugin(f: &BTreeMap<String, String>) -> String {
+    let s = |k: &str| f.get(k).cloned().unwrap_or_else(|| "?".into());
+    let n = |k: &str| f.get(k).and_then(|v| v.parse::<f64>().ok());
+    let met = |ok: Option<bool>| match ok {
+        Some(true) => "yes",
+        Some(false) => "**no**",
+        None => "?",
+    };
+    let ffi_us = n("ffi_status_us");
+    let ratio = n("cli_over_ffi");
+    let status_met = match (ffi_us, ratio) {
+        (Some(us), Some(r)) => Some(us < 2000.0 && r >= 20.0),
+        _ => None,
+    };
+    let mut md = String::new();
+    let _ = writeln!(md, "\n{PLUGIN_HEADING}\n");
+    let _ = writeln!(
+        md,
+        "Measured on {} ({}) by `cargo xtask bench plugin`: it builds the CLI and runs `SMBGW_REQUIRE_REAL=1 SMBGW_CLI=target/release/pve-smbgateway cargo {}` (`crates/plugin-ffi/tests/it/bench.rs`, which runs `perl/bench/plugin.pl` in the gateway test sandbox against the release `libsmbgw_plugin.so`); it rewrites only this section. The share is a native directory share served by the sandbox's private smbd. Medians.\n",
+        date(),
+        machine(),
+        PLUGIN_ARGS.join(" ")
+    );
+    let _ = writeln!(
+        md,
+        "| figure | value | baseline (same run) | ratio | target | met? |"
+    );
+    let _ = writeln!(md, "|---|---|---|---|---|---|");
+    let _ = writeln!(
+        md,
+        "| plugin `status` through Perl → FFI → Rust (registry read + one statvfs, no process; median of 5 rounds of 20,000 calls) | {} µs per call | shelling out to `pve-smbgateway status ID --output-format json` and decoding it (median of 30): {} ms | {}x | < 2 ms and ≥ 20x | {} |",
+        s("ffi_status_us"),
+        s("cli_status_ms"),
+        s("cli_over_ffi"),
+        met(status_met)
+    );
+    let _ = writeln!(
+        md,
+        "| same answer `(total, avail, used, active)` | {} | FFI: `{}`; CLI: `{}` | | equal (used within 1%: two statvfs calls) | {} |",
+        if s("same_answer") == "1" { "yes" } else { "no" },
+        s("ffi_answer"),
+        s("cli_answer"),
+        met(Some(s("same_answer") == "1"))
+    );
+    let _ = writeln!(
+        md,
+        "| plugin load: `perl -e 'use PVE::Storage::Plugin; use PVE::Storage::Custom::SMBGatewayPlugin'` (whole process, median of 15) | {} ms | `perl -e 1`: {} ms | | < 100 ms | {} |",
+        s("load_ms"),
+        s("perl_start_ms"),
+        met(n("load_ms").map(|v| v < 100.0))
+    );
+    let _ = writeln!(
+        md,
+        "| load and first `status` call (FFI::Platypus and the library are loaded on first use) | {} ms | | | | |",
+        s("load_first_call_ms")
+    );
+    let _ = writeln!(
+        md,
+        "\n`PVE::Storage::Plugin` is the test stand-in (perl/t/lib), far lighter than Proxmox's, which loads much of PVE; the plugin's own cost is the difference to `perl -e 1`. The CLI's `status` also asks Samba (`smbstatus`) for connections, which a plugin shelling out would pay on every pvestatd cycle."
+    );
+    md
 }
 
 const GATEWAY_HEADING: &str = "## gateway (native mode)";

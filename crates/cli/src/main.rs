@@ -78,6 +78,15 @@ pub struct GlobalOpts {
     /// `pve-smbgateway.conf` lives beside it).
     #[arg(long, global = true, env = "SMBGW_SAMBA_CONF", value_name = "FILE")]
     pub samba_conf: Option<PathBuf>,
+    /// LXC mode with plain LXC: where the containers live (default
+    /// /var/lib/lxc; DIR/lxc with --sandbox).
+    #[arg(long, global = true, env = "SMBGW_LXCPATH", value_name = "DIR")]
+    pub lxcpath: Option<PathBuf>,
+    /// LXC mode with plain LXC: the prepared gateway template (a Debian
+    /// root filesystem with Samba, built with debootstrap on first use;
+    /// default /var/lib/pve-smbgateway/lxc-template).
+    #[arg(long, global = true, env = "SMBGW_LXC_TEMPLATE", value_name = "DIR")]
+    pub lxc_template: Option<PathBuf>,
     /// Do not print progress.
     #[arg(long, short, global = true)]
     pub quiet: bool,

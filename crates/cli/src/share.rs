@@ -127,9 +127,47 @@ pub struct CreateArgs {
     /// Accept a quota the backend cannot enforce (directory backend).
     #[arg(long)]
     pub quota_unenforced: bool,
-    /// Where Samba runs (only native is implemented so far).
-    #[arg(long, default_value = "native")]
+    /// Where Samba runs: lxc (a small container of the share's own),
+    /// native (the host's smbd) or vm (not implemented yet).
+    #[arg(long, default_value = "lxc")]
     pub mode: String,
+    /// LXC mode: who runs the container: auto (pct on a Proxmox node, else
+    /// plain LXC), pct or lxc.
+    #[arg(long, default_value = "auto", help_heading = "LXC mode")]
+    pub ct_driver: String,
+    /// LXC mode: the container's VMID (pct; default: the cluster's next
+    /// free one) or name (lxc; default smbgw-SHARE).
+    #[arg(long, help_heading = "LXC mode")]
+    pub ct_id: Option<String>,
+    /// LXC mode: memory limit in MiB.
+    #[arg(long, default_value_t = smbgw_core::container::DEFAULT_MEMORY_MB, help_heading = "LXC mode")]
+    pub memory: u32,
+    /// LXC mode: swap in MiB.
+    #[arg(long, default_value_t = smbgw_core::container::DEFAULT_SWAP_MB, help_heading = "LXC mode")]
+    pub swap: u32,
+    /// LXC mode: CPU cores.
+    #[arg(long, default_value_t = 1, help_heading = "LXC mode")]
+    pub cores: u32,
+    /// LXC mode: a privileged container (default: unprivileged).
+    #[arg(long, help_heading = "LXC mode")]
+    pub privileged: bool,
+    /// LXC mode: the host bridge for the container's eth0 (e.g. vmbr0);
+    /// without it the container has loopback only (plain LXC).
+    #[arg(long, help_heading = "LXC mode")]
+    pub bridge: Option<String>,
+    /// LXC mode: VLAN tag on the bridge.
+    #[arg(long, help_heading = "LXC mode")]
+    pub vlan: Option<u16>,
+    /// LXC mode: the container's address, ADDR/BITS or dhcp (default).
+    #[arg(long, help_heading = "LXC mode")]
+    pub ip: Option<String>,
+    /// LXC mode: default gateway (with a static --ip).
+    #[arg(long, help_heading = "LXC mode")]
+    pub gw: Option<String>,
+    /// LXC mode, Proxmox: storage for the container's root disk (default
+    /// local).
+    #[arg(long, help_heading = "LXC mode")]
+    pub ct_storage: Option<String>,
     /// Workgroup.
     #[arg(long, default_value = "WORKGROUP")]
     pub workgroup: String,
@@ -223,6 +261,12 @@ fn gateway(g: &GlobalOpts) -> Result<Gateway, Failure> {
         let c = absolute(c)?;
         let include = c.with_file_name("pve-smbgateway.conf");
         paths.samba = provision::NativeSamba::with_paths(c, include);
+    }
+    if let Some(d) = &g.lxcpath {
+        paths.lxc.lxcpath = absolute(d)?;
+    }
+    if let Some(d) = &g.lxc_template {
+        paths.lxc.template = absolute(d)?;
     }
     let fault = match std::env::var("SMBGW_FAULT") {
         Ok(f) => Some(f.parse().map_err(|e: String| invalid(e))?),
@@ -355,11 +399,54 @@ fn spec_from(g: &GlobalOpts, a: &CreateArgs) -> Result<ShareSpec, Failure> {
         encryption: a.encryption.parse()?,
     };
     spec.comment = a.comment.clone();
+    if spec.mode == Mode::Lxc {
+        spec.container = Some(container_from(a)?);
+    }
     if a.ha {
         spec.ha = Some(HaSpec::new(true, None)?);
     }
     spec.validate()?;
     Ok(spec)
+}
+
+fn container_from(a: &CreateArgs) -> Result<smbgw_core::container::ContainerSpec, Failure> {
+    use provision::{IpConfig, Network};
+    let network = match &a.bridge {
+        None => {
+            if a.vlan.is_some() || a.ip.is_some() || a.gw.is_some() {
+                return Err(invalid("--vlan, --ip and --gw need --bridge".into()));
+            }
+            Network::None
+        }
+        Some(bridge) => Network::Bridge {
+            bridge: bridge.clone(),
+            vlan: a.vlan,
+            ip: match a.ip.as_deref() {
+                None | Some("dhcp") => {
+                    if a.gw.is_some() {
+                        return Err(invalid("--gw needs a static --ip ADDR/BITS".into()));
+                    }
+                    IpConfig::Dhcp
+                }
+                Some(cidr) => IpConfig::Static {
+                    cidr: cidr.to_owned(),
+                    gateway: a.gw.clone(),
+                },
+            },
+        },
+    };
+    let c = smbgw_core::container::ContainerSpec {
+        driver: a.ct_driver.parse()?,
+        id: a.ct_id.clone(),
+        memory_mb: a.memory,
+        swap_mb: a.swap,
+        cores: a.cores,
+        unprivileged: !a.privileged,
+        network,
+        storage: a.ct_storage.clone(),
+    };
+    c.validate()?;
+    Ok(c)
 }
 
 /// `create`.

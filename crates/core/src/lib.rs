@@ -74,6 +74,7 @@
 //! * Deserializing a spec checks ids and names of volumes and quotas only;
 //!   call [`ShareSpec::validate`](spec::ShareSpec::validate) before use.
 
+pub mod container;
 pub mod error;
 pub mod ops;
 pub mod registry;

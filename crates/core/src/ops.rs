@@ -11,15 +11,19 @@ use backends::{
     Usage, UsageScope, Volume, ZfsBackend,
 };
 use provision::{
-    plan_create, plan_delete, Context, CreateRequest, Executor, Fault, NativeSamba, Op, Plan,
-    Progress, Registrar, RegistrarError, ShareConf, SmbUsers,
+    plan_create, plan_create_lxc, plan_delete, plan_delete_lxc, ContainerConfig, ContainerDriver,
+    ContainerRequest, Context, CreateRequest, CtState, Executor, Fault, LxcDriver, NativeSamba,
+    Network, Op, PctDriver, Plan, Progress, Registrar, RegistrarError, ShareConf, SmbUsers,
 };
 use runner::{Cmd, Runner};
 use serde::Serialize;
 
+use crate::container::{ContainerSpec, CtDriver};
 use crate::error::{Error, Result};
 use crate::registry::{Registry, ShareRecord, ShareState};
-use crate::spec::{BackendSpec, CephClientSpec, RbdMap, ShareId, ShareSpec, Signing};
+use crate::spec::{
+    BackendSpec, CephClientSpec, Identity, Mode, RbdMap, ShareId, ShareSpec, Signing,
+};
 
 /// The system group owning the volumes the gateway creates; shares on
 /// them use `force group` so that every allowed user can write.
@@ -45,6 +49,11 @@ pub struct Paths {
     pub state_dir: PathBuf,
     /// Samba (native mode).
     pub samba: NativeSamba,
+    /// Plain LXC's container directory and the gateway's template (LXC
+    /// mode without Proxmox).
+    pub lxc: LxcDriver,
+    /// Proxmox: the storage holding container templates.
+    pub pct_template_storage: String,
 }
 
 impl Paths {
@@ -55,17 +64,22 @@ impl Paths {
             registry: Registry::default_path(),
             state_dir: PathBuf::from("/var/lib/pve-smbgateway"),
             samba: NativeSamba::host(),
+            lxc: LxcDriver::system(),
+            pct_template_storage: "local".into(),
         }
     }
 
     /// Everything under one directory, with a private smbd on
-    /// 127.0.0.1:`port`: `root/shares.cfg`, `root/state`, `root/samba`.
-    /// For trying the gateway out and for tests.
+    /// 127.0.0.1:`port`: `root/shares.cfg`, `root/state`, `root/samba`,
+    /// plain LXC containers in `root/lxc` (the template stays the
+    /// system's, built once). For trying the gateway out and for tests.
     pub fn sandbox(root: &Path, port: u16) -> Paths {
         Paths {
             registry: root.join("shares.cfg"),
             state_dir: root.join("state"),
             samba: NativeSamba::private(root.join("samba"), port),
+            lxc: LxcDriver::new(root.join("lxc"), LxcDriver::system().template),
+            pct_template_storage: "local".into(),
         }
     }
 }
@@ -305,7 +319,7 @@ impl Gateway {
         if !spec.mode.is_implemented() {
             return Err(Error::ModeNotImplemented { mode: spec.mode });
         }
-        if spec.security.signing == Signing::Required {
+        if spec.mode == Mode::Native && spec.security.signing == Signing::Required {
             return Err(Error::NativeSigning);
         }
         // Builds (and so validates) the backend.
@@ -330,7 +344,94 @@ impl Gateway {
 
     /// The plan `create` would run (validated; nothing changes).
     pub fn plan_create(&self, spec: &ShareSpec) -> Result<Plan> {
+        Ok(self.plan_create_resolved(spec)?.0)
+    }
+
+    /// Fills in what `create` decides for an LXC-mode share: the driver
+    /// (`pct` on a Proxmox node, else plain LXC) and the container id (the
+    /// cluster's next free VMID, or `smbgw-<share>`).
+    fn resolve_container(&self, spec: &ShareSpec) -> Result<ShareSpec> {
+        if spec.mode != Mode::Lxc {
+            return Ok(spec.clone());
+        }
+        let mut c = spec.container.clone().unwrap_or_default();
+        if c.driver == CtDriver::Auto {
+            c.driver = if on_path("pct") {
+                CtDriver::Pct
+            } else {
+                CtDriver::Lxc
+            };
+        }
+        match c.driver {
+            CtDriver::Pct => {
+                if matches!(c.network, Network::None) {
+                    return Err(Error::Invalid {
+                        field: "bridge",
+                        value: String::new(),
+                        reason: "a share container on Proxmox needs a network: give --bridge (the node's bridge, e.g. vmbr0) and --ip (ADDR/BITS or dhcp)".into(),
+                    });
+                }
+                if !c.unprivileged {
+                    return Err(Error::Invalid {
+                        field: "privileged",
+                        value: "1".into(),
+                        reason: "on Proxmox, share containers are unprivileged (clones of the unprivileged gateway template); the volume's ownership is kept with an idmapped mount".into(),
+                    });
+                }
+                if c.id.is_none() {
+                    c.id = Some(provision::container::next_vmid(self.runner.as_ref())?);
+                }
+            }
+            _ => {
+                if !on_path("lxc-start") {
+                    return Err(Error::Provision(provision::Error::Container {
+                        id: String::new(),
+                        problem: "LXC mode needs `pct` (Proxmox) or LXC: install package lxc (`apt install lxc debootstrap`), or create the share with --mode native".into(),
+                    }));
+                }
+                c.id.get_or_insert_with(|| ContainerSpec::hostname(&spec.id));
+            }
+        }
+        c.validate()?;
+        let mut s = spec.clone();
+        s.container = Some(c);
+        Ok(s)
+    }
+
+    /// The container of a (resolved) LXC-mode spec.
+    fn container_config(spec: &ShareSpec) -> Option<ContainerConfig> {
+        let c = spec.container.as_ref()?;
+        Some(ContainerConfig {
+            id: c.id.clone()?,
+            hostname: ContainerSpec::hostname(&spec.id),
+            memory_mb: c.memory_mb,
+            swap_mb: c.swap_mb,
+            cores: c.cores,
+            unprivileged: c.unprivileged,
+            network: c.network.clone(),
+            mount_point: provision::container::share_mount_point(spec.id.as_str()),
+            shared: matches!(spec.backend, BackendSpec::CephFs { .. }),
+            rootfs_storage: c.storage.clone(),
+            rootfs_gib: 2,
+        })
+    }
+
+    /// The driver running an LXC-mode share's container.
+    fn container_driver(&self, spec: &ShareSpec) -> Option<Box<dyn ContainerDriver>> {
+        let c = spec.container.as_ref().filter(|_| spec.mode == Mode::Lxc)?;
+        Some(match c.driver {
+            CtDriver::Pct => Box::new(PctDriver {
+                template_storage: self.paths.pct_template_storage.clone(),
+                rootfs_storage: c.storage.clone().unwrap_or_else(|| "local".into()),
+                template_network: c.network.clone(),
+            }),
+            _ => Box::new(self.paths.lxc.clone()),
+        })
+    }
+
+    fn plan_create_resolved(&self, spec: &ShareSpec) -> Result<(Plan, ShareSpec)> {
         self.check_create(spec)?;
+        let spec = &self.resolve_container(spec)?;
         // An existing volume must exist now (refused before anything
         // changes otherwise); one the gateway prepared earlier (its root
         // owned by the gateway's group) is served like a new one.
@@ -349,23 +450,38 @@ impl Gateway {
             quota_unenforced: spec.quota_unenforced_ok,
             group: SHARE_GROUP.to_owned(),
         };
-        let mut plan = plan_create(
-            &req,
-            &Self::describe_backend(&spec.backend),
-            &self.paths.samba.describe(),
-        );
+        let backend = Self::describe_backend(&spec.backend);
+        let mut plan = match (Self::container_config(spec), self.container_driver(spec)) {
+            (Some(ct), Some(driver)) => {
+                let mut groups = spec.access.groups.clone();
+                if gateway_owned {
+                    groups.push(SHARE_GROUP.to_owned());
+                }
+                let Identity::Workgroup(workgroup) = &spec.identity;
+                let lxc = ContainerRequest {
+                    ct,
+                    users: spec.access.users.clone(),
+                    groups,
+                    workgroup: workgroup.clone(),
+                    signing_required: spec.security.signing == Signing::Required,
+                };
+                plan_create_lxc(&req, &lxc, &backend, &driver.describe())
+            }
+            _ => plan_create(&req, &backend, &self.paths.samba.describe()),
+        };
         plan.context = serde_json::to_value(spec).map_err(|e| Error::JournalSpec {
             id: spec.id.as_str().to_owned(),
             reason: e.to_string(),
         })?;
-        Ok(plan)
+        Ok((plan, spec.clone()))
     }
 
     /// Creates and serves a share. Bad input is refused before anything
     /// changes; a failure half-way is rolled back; re-running a create
     /// that was interrupted resumes it.
     pub fn create(&self, spec: &ShareSpec, progress: Progress<'_>) -> Result<ShareRecord> {
-        let plan = self.plan_create(spec)?;
+        let (plan, spec) = self.plan_create_resolved(spec)?;
+        let spec = &spec;
         let exec = self.executor();
         let _lock = exec.lock_share(spec.id.as_str())?;
         if self.registry.get(&spec.id)?.is_some() {
@@ -415,11 +531,13 @@ impl Gateway {
             created_volume,
             original: original.cloned(),
         };
+        let driver = self.container_driver(spec);
         let ctx = Context {
             backend: backend.as_ref(),
             samba: &self.paths.samba,
             runner: self.runner.as_ref(),
             registrar: &recorder,
+            containers: driver.as_deref(),
         };
         f(&ctx)
     }
@@ -462,6 +580,19 @@ impl Gateway {
     }
 
     fn delete_plan(&self, rec: &ShareRecord, purge: bool) -> Plan {
+        if let (Some(ct), Some(driver)) = (
+            Self::container_config(&rec.spec),
+            self.container_driver(&rec.spec),
+        ) {
+            return plan_delete_lxc(
+                rec.spec.id.as_str(),
+                &ct.id,
+                rec.spec.volume.name.as_str(),
+                purge,
+                &Self::describe_backend(&rec.spec.backend),
+                &driver.describe(),
+            );
+        }
         plan_delete(
             &Self::share_conf(&rec.spec, self.owned_by_gateway(&rec.state.path)),
             rec.spec.volume.name.as_str(),
@@ -498,7 +629,7 @@ impl Gateway {
         }
         let mut plan = self.delete_plan(&rec, purge);
         if let Some(j) = exec.pending(id.as_str())? {
-            let pending_purge = j.plan.steps.iter().any(|s| s.is_irreversible());
+            let pending_purge = j.plan.steps.iter().any(|s| s.destroys_data());
             if j.plan.op == Op::Delete && pending_purge == purge {
                 // Finish the interrupted delete exactly as it was planned
                 // (the volume may be gone already, which changes a fresh
@@ -537,6 +668,12 @@ impl Gateway {
     /// Whether the share is served, its usage and connected clients.
     pub fn status(&self, id: &ShareId) -> Result<ShareStatus> {
         let rec = self.show(id)?;
+        if let (Some(ct), Some(driver)) = (
+            Self::container_config(&rec.spec),
+            self.container_driver(&rec.spec),
+        ) {
+            return self.status_lxc(&rec, &ct, driver.as_ref());
+        }
         let samba = &self.paths.samba;
         let runner = self.runner.as_ref();
         let mut problems = Vec::new();
@@ -571,19 +708,7 @@ impl Gateway {
                 rec.state.path.display()
             ));
         }
-        let usage = if volume_present {
-            let backend = self.backend(&rec.spec.backend)?;
-            let vol = Volume {
-                kind: backend.kind(),
-                id: rec.state.volume_id.clone(),
-                path: rec.state.path.clone(),
-                quota: rec.spec.quota,
-                quota_enforced: !rec.spec.quota_unenforced_ok,
-            };
-            backend.usage(&vol).ok().map(UsageReport::from)
-        } else {
-            None
-        };
+        let usage = self.usage_of(&rec)?;
         let sessions = if smbd_running {
             let out = runner.run(
                 &Cmd::new("smbstatus")
@@ -633,6 +758,215 @@ impl Gateway {
         })
     }
 
+    fn usage_of(&self, rec: &ShareRecord) -> Result<Option<UsageReport>> {
+        if !rec.state.path.is_dir() {
+            return Ok(None);
+        }
+        let backend = self.backend(&rec.spec.backend)?;
+        let vol = Volume {
+            kind: backend.kind(),
+            id: rec.state.volume_id.clone(),
+            path: rec.state.path.clone(),
+            quota: rec.spec.quota,
+            quota_enforced: !rec.spec.quota_unenforced_ok,
+        };
+        Ok(backend.usage(&vol).ok().map(UsageReport::from))
+    }
+
+    /// The smb.conf an LXC-mode share's container should have (asks the
+    /// container for its Samba version).
+    fn desired_container_conf(
+        &self,
+        rec: &ShareRecord,
+        ct: &ContainerConfig,
+        driver: &dyn ContainerDriver,
+    ) -> Result<String> {
+        let runner = self.runner.as_ref();
+        let version = provision::container::samba_version(driver, runner, &ct.id)?;
+        let Identity::Workgroup(workgroup) = &rec.spec.identity;
+        Ok(provision::container_smb_conf(
+            &Self::share_conf(&rec.spec, self.owned_by_gateway(&rec.state.path)),
+            workgroup,
+            rec.spec.security.signing == Signing::Required,
+            ct.unprivileged,
+            version,
+        )?)
+    }
+
+    fn status_lxc(
+        &self,
+        rec: &ShareRecord,
+        ct: &ContainerConfig,
+        driver: &dyn ContainerDriver,
+    ) -> Result<ShareStatus> {
+        let runner = self.runner.as_ref();
+        let id = rec.spec.id.as_str();
+        let mut problems = Vec::new();
+        let state = driver.state(runner, &ct.id)?;
+        let running = state == CtState::Running;
+        let smbd_running = running && provision::container::smbd_listening(driver, runner, &ct.id);
+        let (configured, config_current) = if running {
+            let current = driver
+                .exec(runner, &ct.id, &["cat", "/etc/samba/smb.conf"], None)
+                .ok()
+                .map(|o| o.stdout_str().into_owned());
+            let desired = self.desired_container_conf(rec, ct, driver).ok();
+            (current.is_some(), current.is_some() && current == desired)
+        } else {
+            (state != CtState::Absent, false)
+        };
+        match state {
+            CtState::Absent => problems.push(format!(
+                "container {} does not exist; delete the share (the data is kept) and create it again",
+                ct.id
+            )),
+            CtState::Stopped => problems.push(format!(
+                "container {} is stopped; run `pve-smbgateway apply` to start it",
+                ct.id
+            )),
+            CtState::Running if !smbd_running => problems.push(format!(
+                "smbd does not listen in container {}; run `pve-smbgateway apply`",
+                ct.id
+            )),
+            CtState::Running if !config_current => problems.push(format!(
+                "container {}'s smb.conf differs from the registry; run `pve-smbgateway apply`",
+                ct.id
+            )),
+            CtState::Running => {}
+        }
+        let volume_present = rec.state.path.is_dir();
+        if !volume_present {
+            problems.push(format!(
+                "the volume is not at {}; check the storage (mounted?)",
+                rec.state.path.display()
+            ));
+        }
+        let usage = self.usage_of(rec)?;
+        let sessions = if smbd_running {
+            driver
+                .exec(runner, &ct.id, &["smbstatus", "--json"], None)
+                .ok()
+                .and_then(|o| provision::parse_smbstatus(&o.stdout_str(), id, &ct.mount_point).ok())
+        } else {
+            None
+        };
+        let interrupted = self.executor().pending(id)?.map(|j| j.plan.op.to_string());
+        if let Some(op) = &interrupted {
+            problems.push(format!(
+                "an interrupted {op} is pending; re-run it or run `pve-smbgateway apply`"
+            ));
+        }
+        Ok(ShareStatus {
+            id: id.to_owned(),
+            mode: rec.spec.mode.as_str(),
+            served: smbd_running && volume_present,
+            smbd_running,
+            configured,
+            config_current,
+            path: rec.state.path.clone(),
+            volume_present,
+            usage,
+            connections: sessions.as_ref().map(|s| s.connections),
+            users: sessions
+                .as_ref()
+                .map(|s| s.users.clone())
+                .unwrap_or_default(),
+            open_files: sessions.as_ref().map(|s| s.open_files),
+            interrupted,
+            problems,
+            warnings: Vec::new(),
+        })
+    }
+
+    /// Brings an LXC-mode share's container back to what the registry
+    /// says: started, its users present, its smb.conf current, smbd up.
+    fn apply_lxc(
+        &self,
+        rec: &ShareRecord,
+        ct: &ContainerConfig,
+        driver: &dyn ContainerDriver,
+    ) -> Result<String> {
+        let runner = self.runner.as_ref();
+        let mut did = Vec::new();
+        match driver.state(runner, &ct.id)? {
+            CtState::Absent => {
+                return Ok(format!(
+                    "container {} is missing: not served; delete the share (the data is kept) and create it again",
+                    ct.id
+                ))
+            }
+            CtState::Stopped => {
+                driver.start(runner, &ct.id)?;
+                did.push("started its container");
+            }
+            CtState::Running => {}
+        }
+        let desired = self.desired_container_conf(rec, ct, driver)?;
+        let current = driver
+            .exec(runner, &ct.id, &["cat", "/etc/samba/smb.conf"], None)
+            .ok()
+            .map(|o| o.stdout_str().into_owned());
+        let listening = provision::container::smbd_listening(driver, runner, &ct.id);
+        if current.as_deref() != Some(desired.as_str()) || !listening {
+            let mut groups = rec.spec.access.groups.clone();
+            if self.owned_by_gateway(&rec.state.path) {
+                groups.push(SHARE_GROUP.to_owned());
+            }
+            let accounts =
+                provision::container::host_accounts(runner, &rec.spec.access.users, &groups)?;
+            let passdb = if rec.spec.access.users.is_empty() {
+                None
+            } else {
+                Some(self.users().export(&rec.spec.access.users)?)
+            };
+            provision::container::sync_accounts(driver, runner, &ct.id, &accounts, passdb)?;
+            provision::container::configure_smbd(driver, runner, &ct.id, &desired)?;
+            did.push(if current.as_deref() != Some(desired.as_str()) {
+                "restored its smb.conf and restarted smbd"
+            } else {
+                "restarted smbd"
+            });
+        }
+        Ok(if did.is_empty() {
+            "ok".into()
+        } else {
+            did.join("; ")
+        })
+    }
+
+    /// Copies `user`'s SMB password into the containers of the LXC-mode
+    /// shares naming it (after `user passwd`). Returns the shares updated.
+    pub fn sync_user_to_containers(&self, user: &str) -> Result<Vec<String>> {
+        let mut done = Vec::new();
+        for rec in self.registry.load()? {
+            if !rec.spec.access.users.iter().any(|u| u == user) {
+                continue;
+            }
+            let (Some(ct), Some(driver)) = (
+                Self::container_config(&rec.spec),
+                self.container_driver(&rec.spec),
+            ) else {
+                continue;
+            };
+            let runner = self.runner.as_ref();
+            if driver.state(runner, &ct.id)? != CtState::Running {
+                continue;
+            }
+            let names = [user.to_owned()];
+            let accounts = provision::container::host_accounts(runner, &names, &[])?;
+            let passdb = self.users().export(&names)?;
+            provision::container::sync_accounts(
+                driver.as_ref(),
+                runner,
+                &ct.id,
+                &accounts,
+                Some(passdb),
+            )?;
+            done.push(rec.spec.id.as_str().to_owned());
+        }
+        Ok(done)
+    }
+
     /// Re-converges Samba to the registry: finishes or rolls back
     /// interrupted operations (an uncommitted create is rolled back, a
     /// delete is finished), starts a private smbd that is down, restores
@@ -651,7 +985,16 @@ impl Gateway {
             action,
         };
         let runner = self.runner.as_ref();
-        self.paths.samba.prepare(runner)?;
+        // The native Samba only matters to native shares (LXC-mode shares
+        // run their own smbd).
+        if self
+            .registry
+            .load()?
+            .iter()
+            .any(|r| r.spec.mode == Mode::Native)
+        {
+            self.paths.samba.prepare(runner)?;
+        }
         // 1. Interrupted operations.
         for share in exec.pending_shares()? {
             if only.is_some_and(|o| o.as_str() != share) {
@@ -705,6 +1048,14 @@ impl Gateway {
             }
             let id = rec.spec.id.as_str();
             let _lock = exec.lock_share(id)?;
+            if let (Some(ct), Some(driver)) = (
+                Self::container_config(&rec.spec),
+                self.container_driver(&rec.spec),
+            ) {
+                let what = self.apply_lxc(rec, &ct, driver.as_ref())?;
+                actions.push(act(id, what));
+                continue;
+            }
             if !rec.state.path.is_dir() {
                 actions.push(act(
                     id,
@@ -815,5 +1166,16 @@ fn interrupted_spec(id: &ShareId, plan: &Plan) -> Result<ShareSpec> {
     serde_json::from_value::<ShareSpec>(plan.context.clone()).map_err(|e| Error::JournalSpec {
         id: id.as_str().to_owned(),
         reason: e.to_string(),
+    })
+}
+
+/// Whether `program` is an executable on `PATH`.
+fn on_path(program: &str) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    std::env::var_os("PATH").is_some_and(|path| {
+        std::env::split_paths(&path).any(|d| {
+            std::fs::metadata(d.join(program))
+                .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+        })
     })
 }

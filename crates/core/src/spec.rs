@@ -202,8 +202,8 @@ impl From<ShareId> for String {
 
 /// Where Samba runs for a share.
 ///
-/// The product default is [`Mode::Lxc`]; only [`Mode::Native`] is
-/// implemented so far (see [`Mode::is_implemented`]).
+/// The product default is [`Mode::Lxc`]; [`Mode::Vm`] is not implemented
+/// yet (see [`Mode::is_implemented`]).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Mode {
@@ -229,9 +229,10 @@ impl Mode {
         }
     }
 
-    /// Whether shares in this mode can be created yet (only `native`).
+    /// Whether shares in this mode can be created yet (`native` and
+    /// `lxc`).
     pub fn is_implemented(self) -> bool {
-        matches!(self, Mode::Native)
+        matches!(self, Mode::Native | Mode::Lxc)
     }
 }
 
@@ -1189,6 +1190,9 @@ pub struct ShareSpec {
     /// High availability (reserved).
     #[serde(default)]
     pub ha: Option<HaSpec>,
+    /// LXC mode: the share's container (defaults when `None`).
+    #[serde(default)]
+    pub container: Option<crate::container::ContainerSpec>,
     /// Share comment shown to clients.
     #[serde(default)]
     pub comment: Option<String>,
@@ -1210,6 +1214,7 @@ impl ShareSpec {
             access: Access::default(),
             security: Security::default(),
             ha: None,
+            container: None,
             comment: None,
         }
     }
@@ -1254,6 +1259,19 @@ impl ShareSpec {
         }
         if let Some(c) = &self.comment {
             check_comment(c)?;
+        }
+        if let Some(c) = &self.container {
+            if self.mode != Mode::Lxc {
+                return invalid(
+                    "container",
+                    &c.to_string(),
+                    format!(
+                        "container options apply to mode `lxc` only; this share's mode is `{}`",
+                        self.mode
+                    ),
+                );
+            }
+            c.validate()?;
         }
         Ok(())
     }
@@ -1450,7 +1468,7 @@ mod tests {
             assert_eq!(m.as_str().parse::<Encryption>().unwrap(), *m);
         }
         assert_eq!(Mode::default(), Mode::Lxc);
-        assert!(Mode::Native.is_implemented() && !Mode::Lxc.is_implemented());
+        assert!(Mode::Native.is_implemented() && Mode::Lxc.is_implemented() && !Mode::Vm.is_implemented());
     }
 
     #[test]

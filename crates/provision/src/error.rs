@@ -123,7 +123,7 @@ pub enum Error {
     },
     /// A step failed after an irreversible one (the volume was destroyed):
     /// nothing can be rolled back, the operation must be finished.
-    #[error("{original}\nthe volume was already destroyed, so this cannot be rolled back; run `pve-smbgateway apply` (or the same command again) to finish the job (journal {})", journal.display())]
+    #[error("{original}\na step that cannot be undone (destroying the volume or the share's container) already ran, so this cannot be rolled back; run `pve-smbgateway apply` (or the same command again) to finish the job (journal {})", journal.display())]
     Incomplete {
         /// The error.
         original: Box<Error>,
@@ -139,6 +139,18 @@ pub enum Error {
     /// A password is not acceptable.
     #[error("{0}")]
     Password(String),
+    /// A share container cannot be created, run or removed as asked.
+    #[error("container {id}: {problem}")]
+    Container {
+        /// The container (VMID or name).
+        id: String,
+        /// What is wrong, and what to do.
+        problem: String,
+    },
+    /// A step needs a container driver and none was given (an LXC-mode
+    /// plan run without one).
+    #[error("this plan runs share containers, but no container driver is available (LXC mode needs `pct` on Proxmox or `lxc-start` from package lxc)")]
+    NoContainerDriver,
 }
 
 /// Short for `Result<T, Error>`.

@@ -16,6 +16,7 @@ use backends::{Backend, CreateOptions, Purge, Quota, QuotaPolicy, Volume, Volume
 use runner::{Cmd, RunError, Runner};
 use serde::{Deserialize, Serialize};
 
+use crate::container::{self, ContainerDriver};
 use crate::error::{io, Error, Result};
 use crate::fsutil::{lock_holder, read_optional, write_atomic, FileLock};
 use crate::plan::{Plan, Step};
@@ -43,6 +44,14 @@ pub struct Context<'a> {
     pub runner: &'a dyn Runner,
     /// The registry.
     pub registrar: &'a dyn Registrar,
+    /// The share containers (LXC mode).
+    pub containers: Option<&'a dyn ContainerDriver>,
+}
+
+impl Context<'_> {
+    fn driver(&self) -> Result<&dyn ContainerDriver> {
+        self.containers.ok_or(Error::NoContainerDriver)
+    }
 }
 
 /// When an injected fault strikes (testing hook).
@@ -469,7 +478,86 @@ fn apply(step: &Step, ctx: &Context<'_>, state: &mut StepState, resume: bool) ->
             .registrar
             .unregister()
             .map_err(|e| Error::Registry(e.to_string())),
+        Step::PrepareTemplate => ctx.driver()?.prepare_template(ctx.runner),
+        Step::CreateContainer { ct, volume: v } => {
+            let d = ctx.driver()?;
+            let path = ctx.backend.host_path(volume(ctx, state, v)?)?;
+            match d.state(ctx.runner, &ct.id)? {
+                container::CtState::Absent => d.create(ctx.runner, ct, &path),
+                // Our own interrupted run created it.
+                _ if resume => Ok(()),
+                _ => Err(Error::Container {
+                    id: ct.id.clone(),
+                    problem: "a container with this id exists already; choose another id".into(),
+                }),
+            }
+        }
+        Step::StartContainer { id } => ctx.driver()?.start(ctx.runner, id),
+        Step::SyncAccounts { id, users, groups } => {
+            let accounts = container::host_accounts(ctx.runner, users, groups)?;
+            let passdb = if users.is_empty() {
+                None
+            } else {
+                Some(crate::SmbUsers::new(ctx.samba, ctx.runner).export(users)?)
+            };
+            container::sync_accounts(ctx.driver()?, ctx.runner, id, &accounts, passdb)
+        }
+        Step::ConfigureSmbd {
+            id,
+            share,
+            workgroup,
+            signing_required,
+            unprivileged,
+        } => {
+            let d = ctx.driver()?;
+            let version = container::samba_version(d, ctx.runner, id)?;
+            let conf =
+                container_smb_conf(share, workgroup, *signing_required, *unprivileged, version)?;
+            container::configure_smbd(d, ctx.runner, id, &conf)
+        }
+        Step::StopContainer { id } => ctx.driver()?.stop(ctx.runner, id),
+        Step::DestroyContainer { id } => {
+            let d = ctx.driver()?;
+            d.stop(ctx.runner, id)?;
+            d.destroy(ctx.runner, id)
+        }
     }
+}
+
+/// The whole smb.conf of a share container: the gateway's secure globals
+/// and the one share, at its mount point. NT ACLs: `acl_xattr` in
+/// `security.NTACL` when privileged; unprivileged containers cannot write
+/// `security.*` xattrs, so Samba ≥ 4.18 stores them in `user.NTACL`, and
+/// older Samba maps Windows ACLs onto POSIX ACLs (no `acl_xattr`).
+pub fn container_smb_conf(
+    share: &crate::ShareConf,
+    workgroup: &str,
+    signing_required: bool,
+    unprivileged: bool,
+    samba_version: (u32, u32),
+) -> Result<String> {
+    let mut s = share.to_gateway_share(&container::share_mount_point(&share.name));
+    if !unprivileged {
+        s.vfs_objects.push("acl_xattr".into());
+    } else if samba_version >= (4, 18) {
+        s.vfs_objects.push("acl_xattr".into());
+        s.extra
+            .push(("acl_xattr:security_acl_name".into(), "user.NTACL".into()));
+    }
+    let conf = smbconf::GatewayConf {
+        workgroup: workgroup.to_owned(),
+        signing: if signing_required {
+            smbconf::Signing::Required
+        } else {
+            smbconf::Signing::Auto
+        },
+        shares: vec![s],
+        ..smbconf::GatewayConf::default()
+    };
+    conf.render().map_err(|source| Error::Emit {
+        share: share.name.clone(),
+        source,
+    })
 }
 
 fn undo(step: &Step, ctx: &Context<'_>, state: &mut StepState) -> Result<()> {
@@ -478,7 +566,19 @@ fn undo(step: &Step, ctx: &Context<'_>, state: &mut StepState) -> Result<()> {
         | Step::EnsureGroup { .. }
         | Step::PrepareVolume { .. }
         | Step::ReleaseVolume { .. }
-        | Step::DestroyVolume { .. } => Ok(()),
+        | Step::DestroyVolume { .. }
+        | Step::PrepareTemplate
+        | Step::SyncAccounts { .. }
+        | Step::ConfigureSmbd { .. }
+        | Step::DestroyContainer { .. } => Ok(()),
+        Step::CreateContainer { ct, .. } => {
+            // The container is new: it holds nothing but the template.
+            let d = ctx.driver()?;
+            d.stop(ctx.runner, &ct.id)?;
+            d.destroy(ctx.runner, &ct.id)
+        }
+        Step::StartContainer { id } => ctx.driver()?.stop(ctx.runner, id),
+        Step::StopContainer { id } => ctx.driver()?.start(ctx.runner, id),
         Step::CreateVolume { volume: v, .. } => {
             // The volume is new (this operation created it and never
             // registered it): destroying it loses nothing of the user's.

@@ -38,9 +38,13 @@
 //! assert!(plan.to_string().contains("create volume `team`"));
 //! ```
 //!
-//! Limitations: only native mode exists so far (LXC and VM provisioners
-//! come later); locks are node-local (`flock`).
+//! * [`container`]: LXC mode — one small container per share
+//!   ([`plan_create_lxc`]), driven by `pct` on Proxmox ([`PctDriver`]) or
+//!   plain LXC ([`LxcDriver`]).
+//!
+//! Limitations: no VM mode yet; locks are node-local (`flock`).
 
+pub mod container;
 mod error;
 mod exec;
 mod fsutil;
@@ -49,13 +53,19 @@ mod samba;
 pub mod status;
 mod users;
 
+pub use container::{
+    Account, ContainerConfig, ContainerDriver, CtState, IpConfig, LxcDriver, Network, PctDriver,
+};
 pub use error::{Error, Result};
 pub use exec::{
-    group_gid, Context, Executor, Fault, FaultAction, FaultWhen, Journal, Progress, Registrar,
-    RegistrarError,
+    container_smb_conf, group_gid, Context, Executor, Fault, FaultAction, FaultWhen, Journal,
+    Progress, Registrar, RegistrarError,
 };
 pub use fsutil::{write_atomic, FileLock};
-pub use plan::{plan_create, plan_delete, CreateRequest, Op, Plan, ShareConf, Step};
+pub use plan::{
+    plan_create, plan_create_lxc, plan_delete, plan_delete_lxc, ContainerRequest, CreateRequest,
+    Op, Plan, ShareConf, Step,
+};
 pub use samba::{NativeSamba, PrivateInstance, INCLUDE_HEADER, INCLUDE_MARKER};
 pub use status::{parse_smbstatus, ShareSessions};
 pub use users::{check_password, check_user_name, parse_pdbedit_list, SmbUsers, ACCOUNT_COMMENT};

@@ -9,6 +9,8 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 use smbconf::{Encryption, GatewayShare};
 
+use crate::container::ContainerConfig;
+
 /// Which operation a plan performs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -150,12 +152,74 @@ pub enum Step {
         /// The volume (to record it again on undo).
         volume: String,
     },
+    /// LXC mode: make sure the prepared gateway template (Samba installed)
+    /// exists; built once, kept.
+    PrepareTemplate,
+    /// LXC mode: create the share's container (stopped) from the template
+    /// with the volume bind-mounted. Undo: destroy the container (never
+    /// the volume).
+    CreateContainer {
+        /// The container.
+        ct: ContainerConfig,
+        /// The volume mounted into it.
+        volume: String,
+    },
+    /// LXC mode: start the container. Undo: stop it.
+    StartContainer {
+        /// VMID or name.
+        id: String,
+    },
+    /// LXC mode: create the share's users and groups inside the container
+    /// with their host ids (looked up when the step runs, as are the SMB
+    /// password hashes, which are never journalled).
+    SyncAccounts {
+        /// VMID or name.
+        id: String,
+        /// Users (with their primary groups).
+        users: Vec<String>,
+        /// Further groups (with their members among `users`).
+        groups: Vec<String>,
+    },
+    /// LXC mode: write the container's whole smb.conf (validated by
+    /// testparm inside), enable and restart smbd, wait for port 445.
+    ConfigureSmbd {
+        /// VMID or name.
+        id: String,
+        /// The share.
+        share: ShareConf,
+        /// Workgroup.
+        workgroup: String,
+        /// Require signing on every connection.
+        signing_required: bool,
+        /// The container is unprivileged (NT ACLs go to `user.NTACL`).
+        unprivileged: bool,
+    },
+    /// LXC mode: stop the container. Undo: start it again.
+    StopContainer {
+        /// VMID or name.
+        id: String,
+    },
+    /// LXC mode: destroy the (stopped) container; the bind-mounted volume
+    /// is not touched. Cannot be undone, so a failure after it finishes
+    /// the operation forward.
+    DestroyContainer {
+        /// VMID or name.
+        id: String,
+    },
 }
 
 impl Step {
     /// Whether the step cannot be undone (it destroys data): a failure
     /// after it is finished forward, never rolled back.
     pub fn is_irreversible(&self) -> bool {
+        matches!(
+            self,
+            Step::DestroyVolume { .. } | Step::DestroyContainer { .. }
+        )
+    }
+
+    /// Whether the step destroys the share's data (`--purge`).
+    pub fn destroys_data(&self) -> bool {
         matches!(self, Step::DestroyVolume { .. })
     }
 }
@@ -223,6 +287,45 @@ impl Plan {
                 format!("DESTROY volume `{volume}` ({b}) and ALL its data")
             }
             Step::Unregister { .. } => format!("remove share `{}` from the registry", self.share),
+            Step::PrepareTemplate => format!(
+                "make sure the gateway's container template (Samba installed) exists ({})",
+                self.samba
+            ),
+            Step::CreateContainer { ct, volume } => format!(
+                "create {} container {} (hostname {}, {} MiB memory, {} MiB swap, {} core{}) with `{volume}` mounted at {}",
+                if ct.unprivileged { "unprivileged" } else { "privileged" },
+                ct.id,
+                ct.hostname,
+                ct.memory_mb,
+                ct.swap_mb,
+                ct.cores,
+                if ct.cores == 1 { "" } else { "s" },
+                ct.mount_point
+            ),
+            Step::StartContainer { id } => format!("start container {id}"),
+            Step::SyncAccounts { id, users, groups } => {
+                let names: Vec<String> = users
+                    .iter()
+                    .map(|u| format!("user {u}"))
+                    .chain(groups.iter().map(|g| format!("group {g}")))
+                    .collect();
+                if names.is_empty() {
+                    format!("no accounts to copy into container {id}")
+                } else {
+                    format!(
+                        "copy {} into container {id} with their host ids (and the users' SMB passwords)",
+                        names.join(", ")
+                    )
+                }
+            }
+            Step::ConfigureSmbd { id, share, .. } => format!(
+                "write container {id}'s smb.conf serving `{}` (validate with testparm), start smbd",
+                share.name
+            ),
+            Step::StopContainer { id } => format!("stop container {id}"),
+            Step::DestroyContainer { id } => {
+                format!("destroy container {id} (the volume is not touched)")
+            }
         }
     }
 }
@@ -317,6 +420,119 @@ pub fn plan_delete(
             Step::UnserveShare {
                 share: share.clone(),
                 volume: volume.to_owned(),
+            },
+            last,
+            Step::Unregister {
+                volume: volume.to_owned(),
+            },
+        ],
+        context: serde_json::Value::Null,
+    }
+}
+
+/// What LXC mode adds to a create request.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ContainerRequest {
+    /// The container.
+    pub ct: ContainerConfig,
+    /// Users to copy into it.
+    pub users: Vec<String>,
+    /// Groups to copy into it.
+    pub groups: Vec<String>,
+    /// Workgroup.
+    pub workgroup: String,
+    /// Require signing.
+    pub signing_required: bool,
+}
+
+/// The plan for creating a share in LXC mode (pure): the volume as in
+/// native mode, then a container of its own serving it.
+pub fn plan_create_lxc(
+    req: &CreateRequest,
+    lxc: &ContainerRequest,
+    backend: &str,
+    driver: &str,
+) -> Plan {
+    let mut steps = vec![Step::PrepareTemplate];
+    if req.existing {
+        steps.push(Step::AdoptVolume {
+            volume: req.volume.clone(),
+        });
+    } else {
+        steps.push(Step::EnsureGroup {
+            group: req.group.clone(),
+        });
+        steps.push(Step::CreateVolume {
+            volume: req.volume.clone(),
+            quota: req.quota.clone(),
+            quota_unenforced: req.quota_unenforced,
+        });
+        steps.push(Step::PrepareVolume {
+            volume: req.volume.clone(),
+            group: req.group.clone(),
+        });
+    }
+    let id = lxc.ct.id.clone();
+    steps.extend([
+        Step::CreateContainer {
+            ct: lxc.ct.clone(),
+            volume: req.volume.clone(),
+        },
+        Step::StartContainer { id: id.clone() },
+        Step::SyncAccounts {
+            id: id.clone(),
+            users: lxc.users.clone(),
+            groups: lxc.groups.clone(),
+        },
+        Step::ConfigureSmbd {
+            id,
+            share: req.share.clone(),
+            workgroup: lxc.workgroup.clone(),
+            signing_required: lxc.signing_required,
+            unprivileged: lxc.ct.unprivileged,
+        },
+        Step::Register,
+    ]);
+    Plan {
+        op: Op::Create,
+        share: req.share.name.clone(),
+        backend: backend.to_owned(),
+        samba: driver.to_owned(),
+        steps,
+        context: serde_json::Value::Null,
+    }
+}
+
+/// The plan for deleting an LXC-mode share (pure): stop and destroy its
+/// container, then keep (or with `purge` destroy) the volume.
+pub fn plan_delete_lxc(
+    share: &str,
+    ct_id: &str,
+    volume: &str,
+    purge: bool,
+    backend: &str,
+    driver: &str,
+) -> Plan {
+    let last = if purge {
+        Step::DestroyVolume {
+            volume: volume.to_owned(),
+        }
+    } else {
+        Step::ReleaseVolume {
+            volume: volume.to_owned(),
+        }
+    };
+    Plan {
+        op: Op::Delete,
+        share: share.to_owned(),
+        backend: backend.to_owned(),
+        samba: driver.to_owned(),
+        steps: vec![
+            Step::StopContainer {
+                id: ct_id.to_owned(),
+            },
+            Step::DestroyContainer {
+                id: ct_id.to_owned(),
             },
             last,
             Step::Unregister {

@@ -156,6 +156,22 @@ impl<'a> SmbUsers<'a> {
         Ok(false)
     }
 
+    /// The `smbpasswd`-format lines of `names` (with their NT hashes: a
+    /// secret, for copying the users into a share container).
+    pub fn export(&self, names: &[String]) -> Result<Secret> {
+        let mut lines = Vec::new();
+        for n in names {
+            let out = self.runner.run(
+                &Cmd::new("pdbedit")
+                    .arg("-s")
+                    .arg(self.conf())
+                    .args(["-L", "-w", "-u", n]),
+            )?;
+            lines.extend_from_slice(&out.stdout);
+        }
+        Ok(Secret::new(lines))
+    }
+
     /// Whether `name` is in the password database.
     pub fn exists(&self, name: &str) -> Result<bool> {
         Ok(self.list()?.iter().any(|u| u == name))

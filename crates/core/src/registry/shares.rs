@@ -5,6 +5,7 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use super::{ShareRecord, ShareState};
+use crate::container::ContainerSpec;
 use crate::error::{Error, Result};
 use crate::spec::{
     self, is_ascii_ws, Access, BackendSpec, CephClientSpec, Encryption, HaSpec, Identity, Mode,
@@ -314,6 +315,9 @@ fn write_share(out: &mut String, r: &ShareRecord) {
             prop(out, Key::Vip, v);
         }
     }
+    if let Some(c) = &s.container {
+        prop(out, Key::Container, c);
+    }
     let st = &r.state;
     prop(out, Key::VolumeId, &st.volume_id);
     prop(out, Key::Path, st.path.display());
@@ -370,6 +374,7 @@ keys! {
     Encryption = "encryption",
     Ha = "ha",
     Vip = "vip",
+    Container = "container",
     VolumeId = "volume-id",
     Path = "path",
     CreatedVolume = "created-volume",
@@ -848,6 +853,7 @@ impl<'a> Props<'_, 'a> {
                     .unwrap_or_default(),
             },
             ha,
+            container: self.get(Key::Container, str::parse::<ContainerSpec>)?,
             comment: self.get(Key::Comment, |c| {
                 spec::check_comment(c).map(|()| c.to_owned())
             })?,

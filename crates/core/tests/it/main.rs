@@ -50,6 +50,7 @@ pub fn full_record(id: &str) -> ShareRecord {
                 encryption: Encryption::Desired,
             },
             ha: Some(HaSpec::new(true, Some("192.0.2.10/24@vmbr0")).unwrap()),
+            container: None,
             comment: Some("Team files".into()),
         },
         state: ShareState {

@@ -96,6 +96,47 @@ fn vip() -> impl Strategy<Value = String> {
     ]
 }
 
+fn container() -> impl Strategy<Value = smbgw_core::container::ContainerSpec> {
+    use provision::{IpConfig, Network};
+    use smbgw_core::container::{ContainerSpec, CtDriver};
+    let ip = prop_oneof![
+        Just(IpConfig::Dhcp),
+        (1u8..255, 1u8..33, proptest::option::of(1u8..255)).prop_map(|(h, bits, gw)| {
+            IpConfig::Static {
+                cidr: format!("10.0.0.{h}/{bits}"),
+                gateway: gw.map(|g| format!("10.0.0.{g}")),
+            }
+        }),
+    ];
+    let network = prop_oneof![
+        Just(Network::None),
+        ("vmbr[0-9]", proptest::option::of(1u16..4095), ip)
+            .prop_map(|(bridge, vlan, ip)| Network::Bridge { bridge, vlan, ip }),
+    ];
+    (
+        prop_oneof![Just(CtDriver::Auto), Just(CtDriver::Pct), Just(CtDriver::Lxc)],
+        proptest::option::of(100u32..1_000_000),
+        16u32..4096,
+        0u32..2048,
+        1u32..16,
+        any::<bool>(),
+        network,
+        proptest::option::of("[a-z][a-z0-9-]{0,8}[a-z0-9]"),
+    )
+        .prop_map(|(driver, id, memory_mb, swap_mb, cores, unprivileged, network, storage)| {
+            ContainerSpec {
+                driver,
+                id: id.map(|n| n.to_string()),
+                memory_mb,
+                swap_mb,
+                cores,
+                unprivileged,
+                network,
+                storage,
+            }
+        })
+}
+
 fn comment() -> impl Strategy<Value = String> {
     "[A-Za-z0-9éß日#][ A-Za-z0-9,.;:!?()'\"#=@$&*+\\[\\]{}<>|/\\\\é日 -]{0,60}[A-Za-z0-9.)#]"
         .prop_filter("no padding", |s| s.trim() == s)
@@ -123,6 +164,7 @@ prop_compose! {
         created_volume in any::<bool>(),
         created_users in names(),
         created_at in any::<u64>(),
+        container in proptest::option::of(container()),
     ) -> ShareRecord {
         let mut spec = ShareSpec {
             id,
@@ -135,6 +177,7 @@ prop_compose! {
             access: Access::new(users, groups, read_only).unwrap(),
             security: Security { signing, encryption },
             ha: ha.map(|(enabled, vip)| HaSpec { enabled, vip }),
+            container: container.filter(|_| mode == Mode::Lxc),
             comment,
         };
         spec.volume.existing = existing;

@@ -8,5 +8,6 @@
 #![allow(unsafe_code)]
 
 mod abi;
+mod bench;
 mod header;
 mod perl;

@@ -125,6 +125,7 @@ fn run_create(
         samba: &w.samba,
         runner: r,
         registrar: reg,
+        containers: None,
     };
     Executor::new(w.root.join("state"))
         .with_fault(fault)
@@ -285,6 +286,7 @@ fn delete_failure_re_serves_the_share() {
         samba: &w.samba,
         runner: &r,
         registrar: &reg,
+        containers: None,
     };
     let fault = Fault {
         step: 1,
@@ -348,6 +350,7 @@ fn a_resumed_run_that_fails_also_undoes_the_interrupted_runs_later_steps() {
         samba: &w.samba,
         runner: &r,
         registrar: &reg,
+        containers: None,
     };
     // Serve by hand what the killed run had done, and leave its journal.
     run_create(&w, &reg, &r, None).unwrap();

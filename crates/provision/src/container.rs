@@ -1,0 +1,1143 @@
+//! LXC mode: one small container per share, running its own smbd on a
+//! bind-mounted volume.
+//!
+//! [`ContainerConfig`] says what the container is (pure data, journalled
+//! in plans); a [`ContainerDriver`] makes it real: [`PctDriver`] on
+//! Proxmox (`pct`, `pveam`), [`LxcDriver`] with plain LXC on Debian
+//! (`lxc-*`, a debootstrap template). Both drive the same steps, so the
+//! executor and the plans do not care which one runs.
+//!
+//! Ownership: files written through the share must belong on the host to
+//! the same uid/gid as the SMB user, also in an unprivileged container.
+//! The bind mount is therefore an *idmapped* mount with identity mapping
+//! (Proxmox: `idmap=passthrough` on the `mpN`; LXC: `idmap=container` on
+//! the mount entry), and the container gets the share's users and group
+//! with their host ids ([`Account`]).
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use runner::{Cmd, Output, RunError, Runner, Secret, Stdin};
+use serde::{Deserialize, Serialize};
+
+use crate::error::{io, Error, Result};
+use crate::fsutil::{write_atomic, FileLock};
+
+pub mod pct_schema;
+
+/// Where the share is mounted inside its container.
+pub fn share_mount_point(share: &str) -> String {
+    format!("/srv/{share}")
+}
+
+/// How the container reaches the network.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "kebab-case")]
+pub enum Network {
+    /// Loopback only (plain LXC; for tests and for a gateway reached
+    /// through the host).
+    None,
+    /// One interface `eth0` on a host bridge.
+    Bridge {
+        /// The host bridge (`vmbr0` on Proxmox; never assumed).
+        bridge: String,
+        /// VLAN tag.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        vlan: Option<u16>,
+        /// Addressing.
+        ip: IpConfig,
+    },
+}
+
+/// IPv4 addressing of the container's interface.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(tag = "mode", rename_all = "kebab-case")]
+pub enum IpConfig {
+    /// DHCP.
+    Dhcp,
+    /// A static address.
+    Static {
+        /// `ADDR/BITS`.
+        cidr: String,
+        /// Default gateway.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        gateway: Option<String>,
+    },
+}
+
+/// The container of one share.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct ContainerConfig {
+    /// The container's id: a VMID on Proxmox, a name with plain LXC.
+    pub id: String,
+    /// Host name.
+    pub hostname: String,
+    /// Memory limit, MiB.
+    pub memory_mb: u32,
+    /// Swap, MiB.
+    pub swap_mb: u32,
+    /// CPU cores.
+    pub cores: u32,
+    /// Unprivileged (user namespace; the default).
+    pub unprivileged: bool,
+    /// Network.
+    pub network: Network,
+    /// Where the volume appears inside ([`share_mount_point`]).
+    pub mount_point: String,
+    /// The volume is reachable from every cluster node (CephFS): Proxmox
+    /// may then migrate the container.
+    pub shared: bool,
+    /// Proxmox: the storage for the container's root disk.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rootfs_storage: Option<String>,
+    /// Proxmox: root disk size, GiB.
+    #[serde(default = "default_rootfs_gib")]
+    pub rootfs_gib: u32,
+}
+
+fn default_rootfs_gib() -> u32 {
+    2
+}
+
+/// A user or group the container needs with its host id.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Account {
+    /// Name.
+    pub name: String,
+    /// Host uid (users) or gid (groups).
+    pub id: u32,
+    /// A group (else a user).
+    pub group: bool,
+    /// Users: primary group's gid; groups: member names.
+    #[serde(default)]
+    pub gid: Option<u32>,
+    /// Groups: members.
+    #[serde(default)]
+    pub members: Vec<String>,
+}
+
+/// What a driver reports about a container.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum CtState {
+    /// It does not exist.
+    Absent,
+    /// It exists and is stopped.
+    Stopped,
+    /// It runs.
+    Running,
+}
+
+/// Creates, runs and removes share containers.
+pub trait ContainerDriver: Send + Sync {
+    /// `pct` or `lxc`.
+    fn kind(&self) -> &'static str;
+    /// For plans: `Proxmox containers (pct)`.
+    fn describe(&self) -> String;
+    /// Makes sure the prepared gateway template (Samba installed) exists;
+    /// builds it the first time (slow, once).
+    fn prepare_template(&self, runner: &dyn Runner) -> Result<()>;
+    /// The container's state.
+    fn state(&self, runner: &dyn Runner, id: &str) -> Result<CtState>;
+    /// Creates the container from the prepared template (stopped), with
+    /// `volume` (a host path) bind-mounted. Must not be called when it
+    /// exists.
+    fn create(&self, runner: &dyn Runner, ct: &ContainerConfig, volume: &Path) -> Result<()>;
+    /// Starts it and waits until it runs.
+    fn start(&self, runner: &dyn Runner, id: &str) -> Result<()>;
+    /// Stops it (no error when stopped).
+    fn stop(&self, runner: &dyn Runner, id: &str) -> Result<()>;
+    /// Destroys a stopped container; never touches the bind-mounted volume.
+    fn destroy(&self, runner: &dyn Runner, id: &str) -> Result<()>;
+    /// Runs `argv` inside the running container.
+    fn exec(
+        &self,
+        runner: &dyn Runner,
+        id: &str,
+        argv: &[&str],
+        stdin: Option<Stdin>,
+    ) -> Result<Output>;
+}
+
+fn run_exec(
+    driver: &dyn ContainerDriver,
+    runner: &dyn Runner,
+    id: &str,
+    argv: &[&str],
+) -> Result<Output> {
+    driver.exec(runner, id, argv, None)
+}
+
+/// Writes `contents` to `path` inside the running container (mode `mode`,
+/// owned by root), atomically; the data goes through stdin.
+pub fn write_in(
+    driver: &dyn ContainerDriver,
+    runner: &dyn Runner,
+    id: &str,
+    path: &str,
+    contents: Stdin,
+    mode: u32,
+) -> Result<()> {
+    let script = format!(
+        "set -e; umask 077; t=\"$1.smbgw-tmp\"; cat > \"$t\"; chmod {mode:o} \"$t\"; mv -f \"$t\" \"$1\""
+    );
+    driver.exec(
+        runner,
+        id,
+        &["sh", "-c", &script, "sh", path],
+        Some(contents),
+    )?;
+    Ok(())
+}
+
+/// The Samba version inside the container, as `(major, minor)`.
+pub fn samba_version(
+    driver: &dyn ContainerDriver,
+    runner: &dyn Runner,
+    id: &str,
+) -> Result<(u32, u32)> {
+    let out = run_exec(driver, runner, id, &["smbd", "--version"])?;
+    parse_samba_version(&out.stdout_str()).ok_or_else(|| Error::Container {
+        id: id.to_owned(),
+        problem: format!(
+            "cannot read the Samba version from `smbd --version`: {:?}",
+            out.stdout_str().trim()
+        ),
+    })
+}
+
+/// `Version 4.17.12-Debian` → `(4, 17)`.
+pub fn parse_samba_version(s: &str) -> Option<(u32, u32)> {
+    let v = s.trim().strip_prefix("Version ")?;
+    let mut it = v.split(|c: char| !c.is_ascii_digit());
+    Some((it.next()?.parse().ok()?, it.next()?.parse().ok()?))
+}
+
+fn getent(runner: &dyn Runner, db: &str, key: &str) -> Result<Option<Vec<String>>> {
+    match runner.run(&Cmd::new("getent").args([db, key])) {
+        Ok(out) => Ok(Some(
+            out.stdout_str()
+                .lines()
+                .next()
+                .unwrap_or_default()
+                .split(':')
+                .map(str::to_owned)
+                .collect(),
+        )),
+        // getent exits 2 for "not found".
+        Err(RunError::Failed { .. }) => Ok(None),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// The host accounts of `users` (and their primary groups) and `groups`
+/// (with their members), as a container needs them.
+pub fn host_accounts(
+    runner: &dyn Runner,
+    users: &[String],
+    groups: &[String],
+) -> Result<Vec<Account>> {
+    let mut out: Vec<Account> = Vec::new();
+    let missing = |what: &str, name: &str| Error::Container {
+        id: String::new(),
+        problem: format!("{what} `{name}` does not exist on the host"),
+    };
+    let add_group = |out: &mut Vec<Account>, f: &[String]| {
+        let id = f.get(2).and_then(|g| g.parse().ok());
+        if let (Some(name), Some(id)) = (f.first(), id) {
+            if !out.iter().any(|a| a.group && a.name == *name) {
+                let members = f
+                    .get(3)
+                    .map(|m| {
+                        m.split(',')
+                            .filter(|m| !m.is_empty())
+                            .map(str::to_owned)
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                out.push(Account {
+                    name: name.clone(),
+                    id,
+                    group: true,
+                    gid: None,
+                    members,
+                });
+            }
+        }
+    };
+    for g in groups {
+        let f = getent(runner, "group", g)?.ok_or_else(|| missing("group", g))?;
+        add_group(&mut out, &f);
+    }
+    for u in users {
+        let f = getent(runner, "passwd", u)?.ok_or_else(|| missing("user", u))?;
+        let uid = f.get(2).and_then(|v| v.parse::<u32>().ok());
+        let gid = f.get(3).and_then(|v| v.parse::<u32>().ok());
+        let (Some(uid), Some(gid)) = (uid, gid) else {
+            return Err(missing("user (with numeric ids)", u));
+        };
+        if let Some(gf) = getent(runner, "group", &gid.to_string())? {
+            add_group(&mut out, &gf);
+        }
+        out.push(Account {
+            name: u.clone(),
+            id: uid,
+            group: false,
+            gid: Some(gid),
+            members: Vec::new(),
+        });
+    }
+    Ok(out)
+}
+
+/// Creates the share's users and groups inside the container with their
+/// host ids, and imports their SMB password hashes (`smbpasswd` lines,
+/// secret: sent through stdin into a root-only file that is removed).
+pub fn sync_accounts(
+    driver: &dyn ContainerDriver,
+    runner: &dyn Runner,
+    id: &str,
+    accounts: &[Account],
+    passdb: Option<Secret>,
+) -> Result<()> {
+    let mut script = String::from("set -e\n");
+    for a in accounts.iter().filter(|a| a.group) {
+        // Host system ids may coincide with the template's own system
+        // accounts: ids need not be unique inside (`-o`), names must match.
+        script.push_str(&format!(
+            "if getent group {n} >/dev/null; then groupmod -o -g {id} {n}; else groupadd -o -g {id} {n}; fi\n",
+            n = a.name,
+            id = a.id
+        ));
+    }
+    for a in accounts.iter().filter(|a| !a.group) {
+        let gid = a.gid.map(|g| format!("-g {g} ")).unwrap_or_default();
+        script.push_str(&format!(
+            "if getent passwd {n} >/dev/null; then usermod -o -u {id} {gid}{n}; else useradd -M -N -s /usr/sbin/nologin -o -u {id} {gid}-c 'pve-smbgateway SMB user' {n}; fi\n",
+            n = a.name,
+            id = a.id,
+        ));
+    }
+    for a in accounts.iter().filter(|a| a.group) {
+        for m in &a.members {
+            if accounts.iter().any(|u| !u.group && &u.name == m) {
+                script.push_str(&format!("usermod -a -G {} {m}\n", a.name));
+            }
+        }
+    }
+    // Names were checked by the caller (account rules: no shell
+    // metacharacters).
+    driver.exec(runner, id, &["sh", "-c", &script], None)?;
+    if let Some(lines) = passdb {
+        write_in(
+            driver,
+            runner,
+            id,
+            "/run/smbgw-passdb",
+            Stdin::Secret(lines),
+            0o600,
+        )?;
+        let r = driver.exec(
+            runner,
+            id,
+            &[
+                "sh",
+                "-c",
+                "pdbedit -i smbpasswd:/run/smbgw-passdb -e tdbsam >/dev/null; rc=$?; rm -f /run/smbgw-passdb; exit $rc",
+            ],
+            None,
+        );
+        r?;
+    }
+    Ok(())
+}
+
+/// Writes the container's smb.conf (after `testparm` accepted it inside
+/// the container), enables smbd and (re)starts it, and waits until it
+/// listens on port 445.
+pub fn configure_smbd(
+    driver: &dyn ContainerDriver,
+    runner: &dyn Runner,
+    id: &str,
+    smb_conf: &str,
+) -> Result<()> {
+    write_in(
+        driver,
+        runner,
+        id,
+        "/etc/samba/smb.conf.smbgw-new",
+        Stdin::Bytes(smb_conf.as_bytes().to_vec()),
+        0o644,
+    )?;
+    if let Err(e) = driver.exec(
+        runner,
+        id,
+        &["testparm", "-s", "/etc/samba/smb.conf.smbgw-new"],
+        None,
+    ) {
+        return Err(Error::Validation {
+            conf: PathBuf::from(format!("{id}:/etc/samba/smb.conf")),
+            stderr: match &e {
+                Error::Run(r) => r.stderr().unwrap_or_default().to_owned(),
+                other => other.to_string(),
+            },
+        });
+    }
+    let script = "set -e
+mv -f /etc/samba/smb.conf.smbgw-new /etc/samba/smb.conf
+systemctl enable smbd >/dev/null 2>&1
+systemctl restart smbd
+i=0
+while ! (exec 3<>/dev/tcp/127.0.0.1/445) 2>/dev/null; do
+  i=$((i+1)); [ $i -lt 300 ] || { echo 'smbd does not listen on port 445 after 30 s' >&2; systemctl status smbd >&2 || true; exit 1; }
+  sleep 0.1
+done";
+    driver.exec(runner, id, &["bash", "-c", script], None)?;
+    Ok(())
+}
+
+/// Whether smbd listens on port 445 inside the running container.
+pub fn smbd_listening(driver: &dyn ContainerDriver, runner: &dyn Runner, id: &str) -> bool {
+    driver
+        .exec(
+            runner,
+            id,
+            &["bash", "-c", "(exec 3<>/dev/tcp/127.0.0.1/445) 2>/dev/null"],
+            None,
+        )
+        .is_ok()
+}
+
+// ---------------------------------------------------------------------------
+// Plain LXC
+
+/// Where plain LXC keeps things.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LxcDriver {
+    /// LXC's `lxcpath` (`-P`): one directory per container.
+    pub lxcpath: PathBuf,
+    /// The prepared template: `<dir>/rootfs` plus a `ready` marker.
+    pub template: PathBuf,
+    /// Debian suite and mirror for debootstrap.
+    pub suite: String,
+    /// Debian mirror.
+    pub mirror: String,
+}
+
+/// The packages of the prepared template (debootstrap `--include`).
+pub const TEMPLATE_PACKAGES: &[&str] = &["samba", "systemd-sysv", "iproute2", "procps"];
+
+impl LxcDriver {
+    /// The system locations: `/var/lib/lxc`, and the template under
+    /// `/var/lib/pve-smbgateway/lxc-template`.
+    pub fn system() -> LxcDriver {
+        LxcDriver::new("/var/lib/lxc", "/var/lib/pve-smbgateway/lxc-template")
+    }
+
+    /// Containers under `lxcpath`, template in `template`; Debian 12 from
+    /// deb.debian.org.
+    pub fn new(lxcpath: impl Into<PathBuf>, template: impl Into<PathBuf>) -> LxcDriver {
+        LxcDriver {
+            lxcpath: lxcpath.into(),
+            template: template.into(),
+            suite: "bookworm".into(),
+            mirror: "http://deb.debian.org/debian".into(),
+        }
+    }
+
+    fn dir(&self, id: &str) -> PathBuf {
+        self.lxcpath.join(id)
+    }
+
+    /// The container's root filesystem on the host.
+    pub fn rootfs(&self, id: &str) -> PathBuf {
+        self.dir(id).join("rootfs")
+    }
+
+    fn p(&self) -> String {
+        self.lxcpath.display().to_string()
+    }
+
+    /// The PID of the container's init, seen from the host.
+    pub fn init_pid(&self, runner: &dyn Runner, id: &str) -> Result<Option<u32>> {
+        let out =
+            runner.run(&Cmd::new("lxc-info").args(["-P", &self.p(), "-n", id, "-p", "-H"]))?;
+        Ok(out.stdout_str().trim().parse().ok())
+    }
+
+    /// The LXC configuration of `ct`.
+    pub fn render_config(&self, ct: &ContainerConfig, volume: &Path) -> Result<String> {
+        let volume = volume.display().to_string();
+        let rootfs = self.rootfs(&ct.id);
+        let mut c = String::new();
+        let mut line = |k: &str, v: &str| {
+            c.push_str(k);
+            c.push_str(" = ");
+            c.push_str(v);
+            c.push('\n');
+        };
+        line("lxc.uts.name", &ct.hostname);
+        line("lxc.arch", "linux64");
+        line("lxc.include", "/usr/share/lxc/config/common.conf");
+        if ct.unprivileged {
+            line("lxc.include", "/usr/share/lxc/config/userns.conf");
+            line("lxc.idmap", &format!("u 0 {ID_BASE} {ID_RANGE}"));
+            line("lxc.idmap", &format!("g 0 {ID_BASE} {ID_RANGE}"));
+            // The template stays owned by host root: the root filesystem
+            // is an idmapped mount, no shifted copy needed.
+            line("lxc.rootfs.options", "idmap=container");
+        }
+        line("lxc.rootfs.path", &format!("dir:{}", rootfs.display()));
+        line("lxc.init.cmd", "/sbin/init");
+        line("lxc.cgroup2.memory.max", &format!("{}M", ct.memory_mb));
+        line("lxc.cgroup2.memory.swap.max", &format!("{}M", ct.swap_mb));
+        line(
+            "lxc.cgroup2.cpu.max",
+            &format!("{} 100000", u64::from(ct.cores) * 100_000),
+        );
+        match &ct.network {
+            Network::None => line("lxc.net.0.type", "empty"),
+            Network::Bridge { bridge, vlan, ip } => {
+                line("lxc.net.0.type", "veth");
+                line("lxc.net.0.link", bridge);
+                line("lxc.net.0.name", "eth0");
+                line("lxc.net.0.flags", "up");
+                if let Some(v) = vlan {
+                    line("lxc.net.0.veth.vlan.id", &v.to_string());
+                }
+                if let IpConfig::Static { cidr, gateway } = ip {
+                    line("lxc.net.0.ipv4.address", cidr);
+                    if let Some(g) = gateway {
+                        line("lxc.net.0.ipv4.gateway", g);
+                    }
+                }
+            }
+        }
+        let mut opts = String::from("bind,create=dir");
+        if ct.unprivileged {
+            // Identity mapping on the volume: host uid N is uid N inside.
+            opts.push_str(",idmap=container");
+        }
+        let target = ct.mount_point.trim_start_matches('/');
+        if volume.contains(char::is_whitespace) || target.contains(char::is_whitespace) {
+            return Err(Error::Container {
+                id: ct.id.clone(),
+                problem: format!(
+                    "the volume path {volume:?} contains white space, which an LXC mount entry cannot hold"
+                ),
+            });
+        }
+        line(
+            "lxc.mount.entry",
+            &format!("{volume} {target} none {opts} 0 0"),
+        );
+        line("lxc.apparmor.profile", "unconfined");
+        line("lxc.start.auto", "1");
+        Ok(c)
+    }
+
+    fn template_rootfs(&self) -> PathBuf {
+        self.template.join("rootfs")
+    }
+
+    fn template_ready(&self) -> bool {
+        self.template.join("ready").exists()
+    }
+
+    fn build_template(&self, runner: &dyn Runner) -> Result<()> {
+        let tmp = self.template.with_extension("building");
+        let _ = std::fs::remove_dir_all(&tmp);
+        std::fs::create_dir_all(&tmp).map_err(io("create", &tmp))?;
+        let rootfs = tmp.join("rootfs");
+        let r = rootfs.display().to_string();
+        runner.run(
+            &Cmd::new("debootstrap")
+                .args([
+                    "--variant=minbase",
+                    &format!("--include={}", TEMPLATE_PACKAGES.join(",")),
+                    &self.suite,
+                    &r,
+                    &self.mirror,
+                ])
+                .timeout(Duration::from_secs(1800)),
+        )?;
+        // Services: smbd is enabled when the share's configuration is in
+        // place; nmbd and the AD DC never run.
+        let script = "set -e
+systemctl disable smbd >/dev/null 2>&1 || true
+systemctl mask nmbd samba-ad-dc >/dev/null 2>&1
+systemctl mask systemd-journald-audit.socket >/dev/null 2>&1 || true
+apt-get clean
+rm -rf /var/lib/apt/lists/* /usr/share/doc/* /usr/share/man/* /usr/share/info/*
+printf 'pve-smbgateway\\n' > /etc/hostname
+: > /etc/machine-id";
+        runner.run(&Cmd::new("chroot").args([&r, "sh", "-c", script]))?;
+        let version = runner.run(&Cmd::new("chroot").args([&r, "smbd", "--version"]))?;
+        write_atomic(
+            &tmp.join("ready"),
+            format!(
+                "suite {}\npackages {}\nsamba {}\n",
+                self.suite,
+                TEMPLATE_PACKAGES.join(","),
+                version.stdout_str().trim()
+            )
+            .as_bytes(),
+            0o644,
+        )?;
+        let _ = std::fs::remove_dir_all(&self.template);
+        std::fs::rename(&tmp, &self.template).map_err(io("rename", &tmp))?;
+        Ok(())
+    }
+}
+
+/// The first host id of an unprivileged container's mapping.
+pub const ID_BASE: u32 = 100_000;
+/// How many ids it maps.
+pub const ID_RANGE: u32 = 65_536;
+
+fn has_subid_range(file: &str) -> bool {
+    std::fs::read_to_string(file).is_ok_and(|t| {
+        t.lines().any(|l| {
+            let f: Vec<&str> = l.trim().split(':').collect();
+            matches!(f.as_slice(), [user, start, count]
+                if (*user == "root" || *user == "0")
+                    && start.parse::<u64>().is_ok_and(|s| s <= u64::from(ID_BASE))
+                    && count.parse::<u64>().ok().zip(start.parse::<u64>().ok())
+                        .is_some_and(|(c, s)| s + c >= u64::from(ID_BASE + ID_RANGE)))
+        })
+    })
+}
+
+impl ContainerDriver for LxcDriver {
+    fn kind(&self) -> &'static str {
+        "lxc"
+    }
+
+    fn describe(&self) -> String {
+        format!("LXC containers under {}", self.lxcpath.display())
+    }
+
+    fn prepare_template(&self, runner: &dyn Runner) -> Result<()> {
+        if self.template_ready() {
+            return Ok(());
+        }
+        if let Some(parent) = self.template.parent() {
+            std::fs::create_dir_all(parent).map_err(io("create", parent))?;
+        }
+        let _lock = FileLock::acquire(&self.template.with_extension("lock"))?;
+        if self.template_ready() {
+            return Ok(());
+        }
+        self.build_template(runner)
+    }
+
+    fn state(&self, runner: &dyn Runner, id: &str) -> Result<CtState> {
+        if !self.dir(id).join("config").exists() {
+            return Ok(CtState::Absent);
+        }
+        let out =
+            runner.run(&Cmd::new("lxc-info").args(["-P", &self.p(), "-n", id, "-s", "-H"]))?;
+        Ok(match out.stdout_str().trim() {
+            "RUNNING" | "STARTING" => CtState::Running,
+            _ => CtState::Stopped,
+        })
+    }
+
+    fn create(&self, runner: &dyn Runner, ct: &ContainerConfig, volume: &Path) -> Result<()> {
+        if ct.unprivileged && !(has_subid_range("/etc/subuid") && has_subid_range("/etc/subgid")) {
+            return Err(Error::Container {
+                id: ct.id.clone(),
+                problem: format!(
+                    "an unprivileged container needs root:{ID_BASE}:{ID_RANGE} in /etc/subuid and /etc/subgid (LXC maps its ids through them); add the line to both files, or create the share with --privileged"
+                ),
+            });
+        }
+        let config = self.render_config(ct, volume)?;
+        let dir = self.dir(&ct.id);
+        // A half-created directory from an interrupted run is replaced.
+        if dir.exists() {
+            let _ = std::fs::remove_dir_all(&dir);
+        }
+        std::fs::create_dir_all(&dir).map_err(io("create", &dir))?;
+        let rootfs = self.rootfs(&ct.id);
+        runner.run(
+            &Cmd::new("cp")
+                .args(["-a", "--reflink=auto"])
+                .arg(self.template_rootfs().display().to_string())
+                .arg(rootfs.display().to_string())
+                .timeout(Duration::from_secs(600)),
+        )?;
+        std::fs::write(rootfs.join("etc/hostname"), format!("{}\n", ct.hostname))
+            .map_err(io("write", &rootfs))?;
+        if let Network::Bridge {
+            ip: IpConfig::Dhcp, ..
+        } = &ct.network
+        {
+            let netdir = rootfs.join("etc/systemd/network");
+            std::fs::create_dir_all(&netdir).map_err(io("create", &netdir))?;
+            std::fs::write(
+                netdir.join("eth0.network"),
+                "[Match]\nName=eth0\n\n[Network]\nDHCP=ipv4\n",
+            )
+            .map_err(io("write", &netdir))?;
+            let wants = rootfs.join("etc/systemd/system/multi-user.target.wants");
+            std::fs::create_dir_all(&wants).map_err(io("create", &wants))?;
+            let _ = std::os::unix::fs::symlink(
+                "/lib/systemd/system/systemd-networkd.service",
+                wants.join("systemd-networkd.service"),
+            );
+        }
+        // The config last: its presence means "created".
+        write_atomic(&dir.join("config"), config.as_bytes(), 0o640)?;
+        Ok(())
+    }
+
+    fn start(&self, runner: &dyn Runner, id: &str) -> Result<()> {
+        if self.state(runner, id)? == CtState::Running {
+            return Ok(());
+        }
+        let log = self.dir(id).join("lxc.log");
+        runner.run(&Cmd::new("lxc-start").args([
+            "-P",
+            &self.p(),
+            "-n",
+            id,
+            "-l",
+            "INFO",
+            "-o",
+            &log.display().to_string(),
+        ]))?;
+        runner.run(&Cmd::new("lxc-wait").args([
+            "-P",
+            &self.p(),
+            "-n",
+            id,
+            "-s",
+            "RUNNING",
+            "-t",
+            "30",
+        ]))?;
+        // Wait until the container can run commands (systemd up far
+        // enough to have a shell environment).
+        let t0 = Instant::now();
+        loop {
+            if self.exec(runner, id, &["true"], None).is_ok() {
+                return Ok(());
+            }
+            if t0.elapsed() > Duration::from_secs(30) {
+                return Err(Error::Container {
+                    id: id.to_owned(),
+                    problem: format!(
+                        "started, but commands do not run in it; see {}",
+                        log.display()
+                    ),
+                });
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    fn stop(&self, runner: &dyn Runner, id: &str) -> Result<()> {
+        if self.state(runner, id)? != CtState::Running {
+            return Ok(());
+        }
+        runner.run(
+            &Cmd::new("lxc-stop")
+                .args(["-P", &self.p(), "-n", id, "-t", "30"])
+                .timeout(Duration::from_secs(60)),
+        )?;
+        Ok(())
+    }
+
+    fn destroy(&self, runner: &dyn Runner, id: &str) -> Result<()> {
+        match self.state(runner, id)? {
+            CtState::Absent => {
+                // A directory without config: an interrupted create.
+                let dir = self.dir(id);
+                if dir.exists() {
+                    refuse_if_mounted(&dir)?;
+                    std::fs::remove_dir_all(&dir).map_err(io("remove", &dir))?;
+                }
+                return Ok(());
+            }
+            CtState::Running => {
+                return Err(Error::Container {
+                    id: id.to_owned(),
+                    problem: "it still runs; stop it first".into(),
+                })
+            }
+            CtState::Stopped => {}
+        }
+        // The volume is bind-mounted only while the container runs; make
+        // sure nothing is mounted under its directory before removing it.
+        refuse_if_mounted(&self.dir(id))?;
+        runner.run(&Cmd::new("lxc-destroy").args(["-P", &self.p(), "-n", id]))?;
+        Ok(())
+    }
+
+    fn exec(
+        &self,
+        runner: &dyn Runner,
+        id: &str,
+        argv: &[&str],
+        stdin: Option<Stdin>,
+    ) -> Result<Output> {
+        let mut cmd = Cmd::new("lxc-attach")
+            .args(["-P", &self.p(), "-n", id, "--clear-env"])
+            .args(["-v", "PATH=/usr/sbin:/usr/bin:/sbin:/bin", "--"])
+            .args(argv.iter().copied());
+        cmd = match stdin {
+            Some(Stdin::Bytes(b)) => cmd.stdin_bytes(b),
+            Some(Stdin::Secret(s)) => cmd.stdin_secret(s),
+            None => cmd,
+        };
+        Ok(runner.run(&cmd)?)
+    }
+}
+
+fn refuse_if_mounted(dir: &Path) -> Result<()> {
+    let info = std::fs::read_to_string("/proc/self/mountinfo").unwrap_or_default();
+    let prefix = dir.display().to_string();
+    for l in info.lines() {
+        if let Some(mp) = l.split(' ').nth(4) {
+            if mp == prefix || mp.starts_with(&format!("{prefix}/")) {
+                return Err(Error::Container {
+                    id: dir.display().to_string(),
+                    problem: format!(
+                        "{mp} is still mounted; refusing to remove the container's directory (the share's data could be behind it)"
+                    ),
+                });
+            }
+        }
+    }
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------
+// Proxmox (pct)
+
+/// Proxmox VE: `pct` and `pveam`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PctDriver {
+    /// The storage holding container templates (`vztmpl` content).
+    pub template_storage: String,
+    /// The storage for root disks (the template's, and the clones').
+    pub rootfs_storage: String,
+    /// The network the template uses once, to install Samba.
+    pub template_network: Network,
+}
+
+/// The host name of the prepared gateway template (a CT template with
+/// Samba installed, created on first use and found again by this name).
+pub const PCT_TEMPLATE_NAME: &str = "smbgw-template";
+
+impl PctDriver {
+    /// Chooses the newest Debian standard system template in
+    /// `pveam available --section system` output.
+    pub fn newest_debian(available: &str) -> Option<String> {
+        available
+            .lines()
+            .filter_map(|l| l.split_whitespace().nth(1))
+            .filter(|t| {
+                (t.starts_with("debian-12-standard_") || t.starts_with("debian-13-standard_"))
+                    && t.contains("_amd64")
+            })
+            .max_by_key(|t| version_key(t))
+            .map(str::to_owned)
+    }
+
+    /// The VMID of the prepared template in `pct list` output.
+    pub fn find_template(list: &str) -> Option<String> {
+        list.lines().skip(1).find_map(|l| {
+            let f: Vec<&str> = l.split_whitespace().collect();
+            (f.len() >= 3 && f.last() == Some(&PCT_TEMPLATE_NAME)).then(|| f[0].to_owned())
+        })
+    }
+
+    /// The `pct create`/`pct set` options of a share container (also used
+    /// to check them against the schema).
+    pub fn create_options(ct: &ContainerConfig, volume: &Path) -> Vec<(String, String)> {
+        let mut o: Vec<(String, String)> = vec![
+            ("hostname".into(), ct.hostname.clone()),
+            ("memory".into(), ct.memory_mb.to_string()),
+            ("swap".into(), ct.swap_mb.to_string()),
+            ("cores".into(), ct.cores.to_string()),
+            ("onboot".into(), "1".into()),
+            ("tags".into(), "smbgateway".into()),
+        ];
+        if let Network::Bridge { bridge, vlan, ip } = &ct.network {
+            o.push(("net0".into(), net0(bridge, *vlan, ip)));
+        }
+        let mut mp = format!("{},mp={},backup=0", volume.display(), ct.mount_point);
+        if ct.shared {
+            mp.push_str(",shared=1");
+        }
+        if ct.unprivileged {
+            mp.push_str(",idmap=passthrough");
+        }
+        o.push(("mp0".into(), mp));
+        o
+    }
+
+    fn template_create_options(&self) -> Vec<(String, String)> {
+        let mut o: Vec<(String, String)> = vec![
+            ("hostname".into(), PCT_TEMPLATE_NAME.into()),
+            ("memory".into(), "512".into()),
+            ("swap".into(), "512".into()),
+            ("cores".into(), "1".into()),
+            ("unprivileged".into(), "1".into()),
+            (
+                "rootfs".into(),
+                format!("{}:{}", self.rootfs_storage, default_rootfs_gib()),
+            ),
+        ];
+        if let Network::Bridge { bridge, vlan, ip } = &self.template_network {
+            o.push(("net0".into(), net0(bridge, *vlan, ip)));
+        }
+        o
+    }
+
+    fn template(&self, runner: &dyn Runner) -> Result<Option<String>> {
+        let out = runner.run(&Cmd::new("pct").arg("list"))?;
+        Ok(PctDriver::find_template(&out.stdout_str()))
+    }
+}
+
+/// The next free VMID of the cluster (`pvesh get /cluster/nextid`).
+pub fn next_vmid(runner: &dyn Runner) -> Result<String> {
+    let out = runner.run(&Cmd::new("pvesh").args([
+        "get",
+        "/cluster/nextid",
+        "--output-format",
+        "json",
+    ]))?;
+    let id = out.stdout_str().trim().trim_matches('"').to_owned();
+    pct_schema::check_vmid(&id).map_err(|problem| Error::Container {
+        id: id.clone(),
+        problem: format!("`pvesh get /cluster/nextid` answered: {problem}"),
+    })?;
+    Ok(id)
+}
+
+fn net0(bridge: &str, vlan: Option<u16>, ip: &IpConfig) -> String {
+    let mut s = format!("name=eth0,bridge={bridge}");
+    if let Some(v) = vlan {
+        s.push_str(&format!(",tag={v}"));
+    }
+    match ip {
+        IpConfig::Dhcp => s.push_str(",ip=dhcp"),
+        IpConfig::Static { cidr, gateway } => {
+            s.push_str(&format!(",ip={cidr}"));
+            if let Some(g) = gateway {
+                s.push_str(&format!(",gw={g}"));
+            }
+        }
+    }
+    s
+}
+
+/// `debian-12-standard_12.7-1_amd64.tar.zst` → `[12, 12, 7, 1]`.
+fn version_key(t: &str) -> Vec<u32> {
+    t.split(|c: char| !c.is_ascii_digit())
+        .filter(|p| !p.is_empty())
+        .filter_map(|p| p.parse().ok())
+        .collect()
+}
+
+fn pct_args(cmd: Cmd, opts: &[(String, String)]) -> Cmd {
+    opts.iter()
+        .fold(cmd, |c, (k, v)| c.arg(format!("--{k}")).arg(v.clone()))
+}
+
+impl ContainerDriver for PctDriver {
+    fn kind(&self) -> &'static str {
+        "pct"
+    }
+
+    fn describe(&self) -> String {
+        "Proxmox containers (pct)".into()
+    }
+
+    fn prepare_template(&self, runner: &dyn Runner) -> Result<()> {
+        if self.template(runner)?.is_some() {
+            return Ok(());
+        }
+        if matches!(self.template_network, Network::None) {
+            return Err(Error::Container {
+                id: PCT_TEMPLATE_NAME.into(),
+                problem: "building the gateway template installs Samba from the Debian mirrors and needs a network; give the share a bridge".into(),
+            });
+        }
+        let vmid = next_vmid(runner)?;
+        check_pct_options(&vmid, &self.template_create_options())?;
+        let list = runner.run(&Cmd::new("pveam").args(["list", &self.template_storage]))?;
+        let mut available =
+            runner.run(&Cmd::new("pveam").args(["available", "--section", "system"]))?;
+        if PctDriver::newest_debian(&available.stdout_str()).is_none() {
+            runner.run(
+                &Cmd::new("pveam")
+                    .arg("update")
+                    .timeout(Duration::from_secs(600)),
+            )?;
+            available =
+                runner.run(&Cmd::new("pveam").args(["available", "--section", "system"]))?;
+        }
+        let tmpl = PctDriver::newest_debian(&available.stdout_str()).ok_or_else(|| {
+            Error::Container {
+                id: vmid.clone(),
+                problem: "`pveam available --section system` lists no Debian standard template; check the node's access to the template server".into(),
+            }
+        })?;
+        if !list.stdout_str().contains(&tmpl) {
+            runner.run(
+                &Cmd::new("pveam")
+                    .args(["download", &self.template_storage, &tmpl])
+                    .timeout(Duration::from_secs(1800)),
+            )?;
+        }
+        let ostemplate = format!("{}:vztmpl/{tmpl}", self.template_storage);
+        runner.run(&pct_args(
+            Cmd::new("pct").args(["create", &vmid, &ostemplate]),
+            &self.template_create_options(),
+        ))?;
+        runner.run(&Cmd::new("pct").args(["start", &vmid]))?;
+        let install = "set -e
+export DEBIAN_FRONTEND=noninteractive
+apt-get update
+apt-get install -y --no-install-recommends samba
+systemctl disable smbd
+systemctl mask nmbd samba-ad-dc
+apt-get clean";
+        let r = runner.run(
+            &Cmd::new("pct")
+                .args(["exec", &vmid, "--", "sh", "-c", install])
+                .timeout(Duration::from_secs(1800)),
+        );
+        runner.run(&Cmd::new("pct").args(["stop", &vmid]))?;
+        r?;
+        runner.run(&Cmd::new("pct").args(["template", &vmid]))?;
+        Ok(())
+    }
+
+    fn state(&self, runner: &dyn Runner, id: &str) -> Result<CtState> {
+        match runner.run(&Cmd::new("pct").args(["status", id])) {
+            Ok(out) => Ok(if out.stdout_str().contains("running") {
+                CtState::Running
+            } else {
+                CtState::Stopped
+            }),
+            Err(RunError::Failed { stderr, .. }) if stderr.contains("does not exist") => {
+                Ok(CtState::Absent)
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    fn create(&self, runner: &dyn Runner, ct: &ContainerConfig, volume: &Path) -> Result<()> {
+        let opts = PctDriver::create_options(ct, volume);
+        check_pct_options(&ct.id, &opts)?;
+        if !ct.unprivileged {
+            return Err(Error::Container {
+                id: ct.id.clone(),
+                problem: "the prepared template is unprivileged and a clone keeps that; privileged share containers are available with the lxc driver only".into(),
+            });
+        }
+        let tv = self.template(runner)?.ok_or_else(|| Error::Container {
+            id: ct.id.clone(),
+            problem: format!(
+                "the gateway template `{PCT_TEMPLATE_NAME}` is missing; re-run to build it"
+            ),
+        })?;
+        let clone = Cmd::new("pct")
+            .args(["clone", &tv, &ct.id, "--full", "1"])
+            .args(["--hostname", &ct.hostname])
+            .args([
+                "--storage",
+                ct.rootfs_storage.as_deref().unwrap_or(&self.rootfs_storage),
+            ]);
+        runner.run(&clone.timeout(Duration::from_secs(1800)))?;
+        // The hostname came with the clone.
+        let set: Vec<(String, String)> =
+            opts.into_iter().filter(|(k, _)| k != "hostname").collect();
+        runner.run(&pct_args(Cmd::new("pct").args(["set", &ct.id]), &set))?;
+        Ok(())
+    }
+
+    fn start(&self, runner: &dyn Runner, id: &str) -> Result<()> {
+        if self.state(runner, id)? == CtState::Running {
+            return Ok(());
+        }
+        runner.run(&Cmd::new("pct").args(["start", id]))?;
+        Ok(())
+    }
+
+    fn stop(&self, runner: &dyn Runner, id: &str) -> Result<()> {
+        if self.state(runner, id)? != CtState::Running {
+            return Ok(());
+        }
+        runner.run(&Cmd::new("pct").args([
+            "shutdown",
+            id,
+            "--timeout",
+            "30",
+            "--forceStop",
+            "1",
+        ]))?;
+        Ok(())
+    }
+
+    fn destroy(&self, runner: &dyn Runner, id: &str) -> Result<()> {
+        if self.state(runner, id)? == CtState::Absent {
+            return Ok(());
+        }
+        // Bind mounts are never destroyed by pct; `--purge` removes the
+        // VMID from backup jobs and HA.
+        runner.run(&Cmd::new("pct").args(["destroy", id, "--purge", "1"]))?;
+        Ok(())
+    }
+
+    fn exec(
+        &self,
+        runner: &dyn Runner,
+        id: &str,
+        argv: &[&str],
+        stdin: Option<Stdin>,
+    ) -> Result<Output> {
+        let mut cmd = Cmd::new("pct")
+            .args(["exec", id, "--"])
+            .args(argv.iter().copied());
+        cmd = match stdin {
+            Some(Stdin::Bytes(b)) => cmd.stdin_bytes(b),
+            Some(Stdin::Secret(s)) => cmd.stdin_secret(s),
+            None => cmd,
+        };
+        Ok(runner.run(&cmd)?)
+    }
+}
+
+/// Checks generated `pct` options against Proxmox's container schema
+/// ([`pct_schema`]) before anything runs.
+pub fn check_pct_options(id: &str, opts: &[(String, String)]) -> Result<()> {
+    pct_schema::check_vmid(id).map_err(|problem| Error::Container {
+        id: id.to_owned(),
+        problem,
+    })?;
+    for (k, v) in opts {
+        pct_schema::check(k, v).map_err(|problem| Error::Container {
+            id: id.to_owned(),
+            problem: format!("pct option --{k} {v:?}: {problem}"),
+        })?;
+    }
+    Ok(())
+}
+
+impl fmt::Display for CtState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            CtState::Absent => "absent",
+            CtState::Stopped => "stopped",
+            CtState::Running => "running",
+        })
+    }
+}
