@@ -48,6 +48,9 @@ const APT_PACKAGES: &[&str] = &[
     "dpkg-dev",
     "lintian",
     "debootstrap",
+    // LXC mode's real tests (plain LXC driver; nsenter from util-linux).
+    "lxc",
+    "util-linux",
 ];
 
 /// Fuzz targets (fuzz/fuzz_targets/*.rs) with the number of inputs their

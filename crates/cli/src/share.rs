@@ -129,7 +129,7 @@ pub struct CreateArgs {
     pub quota_unenforced: bool,
     /// Where Samba runs: lxc (a small container of the share's own),
     /// native (the host's smbd) or vm (not implemented yet).
-    #[arg(long, default_value = "lxc")]
+    #[arg(long, env = "SMBGW_MODE", default_value = "lxc")]
     pub mode: String,
     /// LXC mode: who runs the container: auto (pct on a Proxmox node, else
     /// plain LXC), pct or lxc.
@@ -516,6 +516,30 @@ struct RecordOut<'a> {
 }
 
 fn connect_hint(gw: &Gateway, rec: &ShareRecord) -> String {
+    if let Some(c) = rec
+        .spec
+        .container
+        .as_ref()
+        .filter(|_| rec.spec.mode == Mode::Lxc)
+    {
+        let id = rec.spec.id.as_str();
+        return match &c.network {
+            provision::Network::Bridge {
+                ip: provision::IpConfig::Static { cidr, .. },
+                ..
+            } => format!(
+                "smbclient //{}/{id} -U <user>",
+                cidr.split('/').next().unwrap_or(cidr)
+            ),
+            provision::Network::Bridge { .. } => format!(
+                "smbclient //{}/{id} -U <user> (the container's address from DHCP)",
+                smbgw_core::container::ContainerSpec::hostname(&rec.spec.id)
+            ),
+            provision::Network::None => format!(
+                "the container has loopback only: connect from its network namespace (nsenter --net=/proc/<container init pid>/ns/net smbclient //127.0.0.1/{id} -U <user>)"
+            ),
+        };
+    }
     match gw.paths().samba.private_instance() {
         Some(p) => format!(
             "smbclient -p {} //127.0.0.1/{} -U <user>",
@@ -861,10 +885,19 @@ pub fn user(g: &GlobalOpts, cmd: UserCommand) -> Outcome {
             let pw = read_password(password_file.as_deref())?;
             gw.users().passwd(&name, &pw).map_err(prov)?;
             tracing::info!(user = name.as_str(), "smb password changed");
+            // LXC-mode shares keep a copy of the password in their
+            // container.
+            let containers = gw.sync_user_to_containers(&name)?;
             if g.output_format == OutputFormat::Text {
                 println!("changed the password of `{name}`");
+                if !containers.is_empty() {
+                    println!("  also in the containers of: {}", containers.join(", "));
+                }
             } else {
-                print_json(g, &serde_json::json!({"user": name}))?;
+                print_json(
+                    g,
+                    &serde_json::json!({"user": name, "containers": containers}),
+                )?;
             }
         }
         UserCommand::Del { name } => {

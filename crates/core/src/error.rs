@@ -191,7 +191,7 @@ pub enum Error {
         id: String,
     },
     /// The mode is not implemented yet.
-    #[error("mode {mode} is not implemented yet; use `--mode native`")]
+    #[error("mode {mode} is not implemented yet; use `--mode lxc` or `--mode native`")]
     ModeNotImplemented {
         /// The mode asked for.
         mode: crate::spec::Mode,

@@ -1468,7 +1468,11 @@ mod tests {
             assert_eq!(m.as_str().parse::<Encryption>().unwrap(), *m);
         }
         assert_eq!(Mode::default(), Mode::Lxc);
-        assert!(Mode::Native.is_implemented() && Mode::Lxc.is_implemented() && !Mode::Vm.is_implemented());
+        assert!(
+            Mode::Native.is_implemented()
+                && Mode::Lxc.is_implemented()
+                && !Mode::Vm.is_implemented()
+        );
     }
 
     #[test]

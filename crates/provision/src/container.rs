@@ -426,7 +426,14 @@ pub struct LxcDriver {
 }
 
 /// The packages of the prepared template (debootstrap `--include`).
-pub const TEMPLATE_PACKAGES: &[&str] = &["samba", "systemd-sysv", "iproute2", "procps"];
+/// (`samba-vfs-modules` has `acl_xattr`, for NT ACLs.)
+pub const TEMPLATE_PACKAGES: &[&str] = &[
+    "samba",
+    "samba-vfs-modules",
+    "systemd-sysv",
+    "iproute2",
+    "procps",
+];
 
 impl LxcDriver {
     /// The system locations: `/var/lib/lxc`, and the template under
@@ -541,8 +548,13 @@ impl LxcDriver {
         self.template.join("rootfs")
     }
 
+    /// The template exists and has the current package list (a template
+    /// from an older release of the gateway is rebuilt).
     fn template_ready(&self) -> bool {
-        self.template.join("ready").exists()
+        std::fs::read_to_string(self.template.join("ready")).is_ok_and(|t| {
+            t.lines()
+                .any(|l| l == format!("packages {}", TEMPLATE_PACKAGES.join(",")))
+        })
     }
 
     fn build_template(&self, runner: &dyn Runner) -> Result<()> {
@@ -792,7 +804,22 @@ impl ContainerDriver for LxcDriver {
             Some(Stdin::Secret(s)) => cmd.stdin_secret(s),
             None => cmd,
         };
-        Ok(runner.run(&cmd)?)
+        // lxc-attach first re-executes itself from a sealed memfd
+        // (CVE-2019-5736); on a loaded machine sealing can fail with EBUSY
+        // while the kernel still holds the pages it just copied ("Failed to
+        // rexec as memfd"). Nothing ran in the container then: retry.
+        let mut attempt = 0;
+        loop {
+            match runner.run(&cmd) {
+                Err(e)
+                    if attempt < 5 && e.stderr().is_some_and(|s| s.contains("rexec as memfd")) =>
+                {
+                    attempt += 1;
+                    std::thread::sleep(Duration::from_millis(50 << attempt));
+                }
+                r => return Ok(r?),
+            }
+        }
     }
 }
 
@@ -904,6 +931,33 @@ impl PctDriver {
     }
 }
 
+/// The first free VMID from 9000 (where Proxmox users keep templates), for
+/// the gateway template: not the cluster's next free id, which a share's
+/// container may have been promised already (its id is chosen when the
+/// plan is made, the template is built when the plan runs).
+pub fn template_vmid(runner: &dyn Runner) -> Result<String> {
+    for n in 9000..9100 {
+        let id = n.to_string();
+        match runner.run(&Cmd::new("pvesh").args([
+            "get",
+            "/cluster/nextid",
+            "--vmid",
+            &id,
+            "--output-format",
+            "json",
+        ])) {
+            Ok(_) => return Ok(id),
+            // "VM 9000 already exists"
+            Err(RunError::Failed { .. }) => continue,
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Err(Error::Container {
+        id: PCT_TEMPLATE_NAME.into(),
+        problem: "no free VMID from 9000 to 9099 for the gateway template".into(),
+    })
+}
+
 /// The next free VMID of the cluster (`pvesh get /cluster/nextid`).
 pub fn next_vmid(runner: &dyn Runner) -> Result<String> {
     let out = runner.run(&Cmd::new("pvesh").args([
@@ -969,7 +1023,7 @@ impl ContainerDriver for PctDriver {
                 problem: "building the gateway template installs Samba from the Debian mirrors and needs a network; give the share a bridge".into(),
             });
         }
-        let vmid = next_vmid(runner)?;
+        let vmid = template_vmid(runner)?;
         check_pct_options(&vmid, &self.template_create_options())?;
         let list = runner.run(&Cmd::new("pveam").args(["list", &self.template_storage]))?;
         let mut available =
@@ -1005,7 +1059,7 @@ impl ContainerDriver for PctDriver {
         let install = "set -e
 export DEBIAN_FRONTEND=noninteractive
 apt-get update
-apt-get install -y --no-install-recommends samba
+apt-get install -y --no-install-recommends samba samba-vfs-modules
 systemctl disable smbd
 systemctl mask nmbd samba-ad-dc
 apt-get clean";

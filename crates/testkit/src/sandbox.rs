@@ -29,6 +29,10 @@ pub const SAMBA_TOOLS: &[&str] = &[
     "useradd",
 ];
 
+/// The prepared LXC template of the tests: built by the first LXC test
+/// (debootstrap, about a minute) and kept between runs.
+pub const LXC_TEMPLATE: &str = "/var/cache/pve-smbgateway-tests/lxc-template";
+
 /// A free TCP port on 127.0.0.1 (bound and released).
 pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
@@ -73,6 +77,11 @@ impl GatewaySandbox {
             .status()
             .expect("cp");
         assert!(st.success(), "cannot copy /etc");
+        // Unprivileged LXC containers map their ids through /etc/subuid
+        // and /etc/subgid (also as root); the private copy has the range.
+        for f in ["subuid", "subgid"] {
+            fs::write(etc.join(f), "root:100000:65536\n").expect("write subuid");
+        }
         let root = dir.path().join("gw");
         fs::create_dir_all(&root).expect("sandbox dir");
         Some(GatewaySandbox {
@@ -113,6 +122,11 @@ impl GatewaySandbox {
             .arg(self.port.to_string())
             .args(args)
             .env_remove("SMBGW_FAULT")
+            // Most end-to-end tests are about native mode; LXC tests say
+            // `--mode lxc`.
+            .env("SMBGW_MODE", "native")
+            .env("SMBGW_LXC_TEMPLATE", LXC_TEMPLATE)
+            .env_remove("SMBGW_LXCPATH")
             .env_remove("SMBGW_SANDBOX")
             .env_remove("SMBGW_REGISTRY")
             .env_remove("SMBGW_STATE_DIR")
@@ -237,8 +251,44 @@ pub fn kill_matching(needle: &str) {
     }
 }
 
+impl GatewaySandbox {
+    /// Stops and destroys every container under the sandbox's lxcpath
+    /// (a test that failed half-way may leave one running).
+    pub fn destroy_containers(&self) {
+        let lxcpath = self.root.join("lxc");
+        let Ok(entries) = fs::read_dir(&lxcpath) else {
+            return;
+        };
+        for e in entries.flatten() {
+            let name = e.file_name();
+            let _ = Command::new("lxc-stop")
+                .arg("-P")
+                .arg(&lxcpath)
+                .arg("-n")
+                .arg(&name)
+                .arg("-k")
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .status();
+            if e.path().join("config").exists() {
+                let _ = Command::new("lxc-destroy")
+                    .arg("-P")
+                    .arg(&lxcpath)
+                    .arg("-n")
+                    .arg(&name)
+                    .stdout(Stdio::null())
+                    .stderr(Stdio::null())
+                    .status();
+            }
+        }
+    }
+}
+
 impl Drop for GatewaySandbox {
     fn drop(&mut self) {
+        if std::env::var_os("SMBGW_KEEP_SANDBOX").is_none() {
+            self.destroy_containers();
+        }
         self.stop_smbd();
         kill_matching(&self.base().to_string_lossy());
         if std::env::var_os("SMBGW_KEEP_SANDBOX").is_some() {

@@ -81,7 +81,36 @@ fn bad_input_is_refused_before_anything_changes() {
             3,
             "encryption",
         ),
-        (vec!["create", "m1", "--mode", "lxc"], 3, "lxc"),
+        (vec!["create", "m1", "--mode", "vm"], 3, "vm"),
+        (
+            vec!["create", "m2", "--mode", "lxc", "--memory", "8"],
+            3,
+            "16",
+        ),
+        (
+            vec!["create", "m3", "--mode", "lxc", "--ip", "10.0.0.5/24"],
+            3,
+            "--bridge",
+        ),
+        (
+            vec![
+                "create",
+                "m4",
+                "--mode",
+                "lxc",
+                "--bridge",
+                "vmbr0",
+                "--ip",
+                "10.0.0.5/33",
+            ],
+            3,
+            "prefix",
+        ),
+        (
+            vec!["create", "m5", "--mode", "lxc", "--ct-driver", "docker"],
+            3,
+            "driver",
+        ),
         (
             vec![
                 "create",

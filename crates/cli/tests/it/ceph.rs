@@ -322,6 +322,7 @@ fn cephfs_faults(env: &Env) {
         sb: &sb,
         create: &args(&create),
         volumes: &|| env.cephfs_state(),
+        lxc: false,
     });
 }
 
@@ -332,6 +333,7 @@ fn rbd_faults(env: &Env) {
         sb: &sb,
         create: &args(&create),
         volumes: &|| env.rbd_state(),
+        lxc: false,
     });
 }
 

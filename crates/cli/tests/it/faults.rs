@@ -50,11 +50,34 @@ pub(crate) struct Matrix<'a> {
     /// subvolumes, images, mounts, files), compared before and after
     /// every round together with the gateway's own files.
     pub volumes: &'a dyn Fn() -> String,
+    /// LXC mode (plain LXC driver): the share is served by its container.
+    pub lxc: bool,
 }
 
 impl Matrix<'_> {
     fn state(&self) -> String {
         format!("{}== volumes\n{}", snapshot(self.sb, &[]), (self.volumes)())
+    }
+
+    fn served(&self, share: &str) -> bool {
+        if self.lxc {
+            crate::lxc::lxc_served(self.sb, share)
+        } else {
+            served(self.sb, share)
+        }
+    }
+
+    /// Whether a delete failing at `step` (`when`) is past a step that
+    /// cannot be undone (then it is finished forward): the container's
+    /// destruction (LXC, step 2), the volume's (purge: native step 2, LXC
+    /// step 3).
+    fn past_irreversible(&self, purge: bool, step: usize, when: &str) -> bool {
+        let first = match (self.lxc, purge) {
+            (true, _) => 2,
+            (false, true) => 2,
+            (false, false) => return false,
+        };
+        step > first || (step == first && when == "after")
     }
 }
 
@@ -73,7 +96,8 @@ pub(crate) fn check_matrix(m: &Matrix<'_>) {
             .filter(|l| l.trim_start().starts_with(char::is_numeric))
             .count()
     };
-    assert_eq!(steps, 6, "create plan has 6 steps for a new volume");
+    let expected = if m.lxc { 9 } else { 6 };
+    assert_eq!(steps, expected, "create plan steps for a new volume");
     let before = m.state();
     let mut round = 0;
     for step in 1..=steps {
@@ -105,7 +129,7 @@ pub(crate) fn check_matrix(m: &Matrix<'_>) {
                     // the share exists, so apply keeps it.
                     assert!(report.contains("create had committed"), "{report}");
                     assert!(
-                        served(sb, share),
+                        m.served(share),
                         "{fault} + apply: committed share not served"
                     );
                     ok(&sb.run(&["delete", share, "--purge"]));
@@ -114,25 +138,23 @@ pub(crate) fn check_matrix(m: &Matrix<'_>) {
                         report.contains("rolled back an interrupted create"),
                         "{report}"
                     );
-                    assert!(!served(sb, share));
+                    assert!(!m.served(share));
                 }
                 assert_eq!(m.state(), before, "state after {fault} + apply");
             } else {
                 let out = sb.run(create);
                 ok(&out);
-                assert!(
-                    served(sb, share),
-                    "re-run after {fault} must serve the share"
-                );
+                assert!(m.served(share), "re-run after {fault} must serve the share");
                 ok(&sb.run(&["delete", share, "--purge"]));
                 assert_eq!(m.state(), before, "state after {fault} + re-run + purge");
             }
         }
     }
 
-    // Delete: 3 steps, with and without purge.
+    // Delete: 3 steps (LXC: 4), with and without purge.
+    let delete_steps = if m.lxc { 4 } else { 3 };
     for purge in [false, true] {
-        for step in 1..=3 {
+        for step in 1..=delete_steps {
             for when in whens {
                 ok(&sb.run(create));
                 let mut data_file = share_path(sb, share).join("data.txt");
@@ -144,9 +166,9 @@ pub(crate) fn check_matrix(m: &Matrix<'_>) {
                 let served_state = m.state();
                 let fault = format!("{step}:{when}:fail");
                 let out = with_fault(sb, &fault, &del);
-                let past_destroy = purge && (step == 3 || (step == 2 && when == "after"));
-                if past_destroy {
-                    // The volume is gone: finished forward, not rolled back.
+                if m.past_irreversible(purge, step, when) {
+                    // The volume (or the container) is gone: finished
+                    // forward, not rolled back.
                     assert_eq!(
                         out.status.code(),
                         Some(6),
@@ -154,15 +176,21 @@ pub(crate) fn check_matrix(m: &Matrix<'_>) {
                         text(&out.stderr)
                     );
                     assert!(
-                        text(&out.stderr).contains("already destroyed"),
+                        text(&out.stderr).contains("cannot be undone"),
                         "{}",
                         text(&out.stderr)
                     );
                     ok(&sb.run(&["apply"]));
-                    assert!(!served(sb, share));
-                    assert!(!data_file.exists());
-                    assert_eq!(m.state(), before, "after delete {fault} + apply");
-                    ok(&sb.run(create));
+                    assert!(!m.served(share));
+                    assert_eq!(sb.run(&["show", share]).status.code(), Some(4));
+                    if purge {
+                        assert!(!data_file.exists());
+                        assert_eq!(m.state(), before, "after delete {fault} + apply");
+                        ok(&sb.run(create));
+                    } else {
+                        assert_eq!(std::fs::read(&data_file).unwrap(), b"precious");
+                        ok(&sb.run(&[create, &["--existing"]].concat()));
+                    }
                     data_file = share_path(sb, share).join("data.txt");
                     std::fs::write(&data_file, b"precious").unwrap();
                 } else {
@@ -174,7 +202,7 @@ pub(crate) fn check_matrix(m: &Matrix<'_>) {
                     );
                     assert_eq!(m.state(), served_state, "state after delete {fault}");
                     assert!(
-                        served(sb, share),
+                        m.served(share),
                         "after a failed delete the share is served again"
                     );
                     assert_eq!(std::fs::read(&data_file).unwrap(), b"precious");
@@ -188,7 +216,7 @@ pub(crate) fn check_matrix(m: &Matrix<'_>) {
                 } else {
                     ok(&sb.run(&["apply"]));
                 }
-                assert!(!served(sb, share), "delete {fault}: still served");
+                assert!(!m.served(share), "delete {fault}: still served");
                 assert_eq!(sb.run(&["show", share]).status.code(), Some(4));
                 if purge {
                     assert!(!data_file.exists(), "delete --purge {fault}: data kept");
@@ -222,6 +250,7 @@ fn dir_create_and_delete_converge_after_any_fault() {
         create: &["create", "ft", "--mode", "native", "--users", "alice"],
         // The volumes are under the sandbox, in its snapshot already.
         volumes: &String::new,
+        lxc: false,
     });
 }
 
@@ -252,6 +281,7 @@ fn zfs_create_and_delete_converge_after_any_fault() {
             "alice",
         ],
         volumes: &|| tree(&mnt),
+        lxc: false,
     });
     drop(sb);
     drop(pool);

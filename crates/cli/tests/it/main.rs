@@ -13,6 +13,7 @@ mod conf;
 mod docs;
 mod e2e;
 mod faults;
+mod lxc;
 
 use std::path::{Path, PathBuf};
 use std::process::Output;

@@ -19,6 +19,7 @@ mod bad_input;
 mod bench;
 mod format;
 mod malformed;
+mod pct;
 mod registry;
 mod roundtrip;
 

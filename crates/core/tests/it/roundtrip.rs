@@ -114,7 +114,11 @@ fn container() -> impl Strategy<Value = smbgw_core::container::ContainerSpec> {
             .prop_map(|(bridge, vlan, ip)| Network::Bridge { bridge, vlan, ip }),
     ];
     (
-        prop_oneof![Just(CtDriver::Auto), Just(CtDriver::Pct), Just(CtDriver::Lxc)],
+        prop_oneof![
+            Just(CtDriver::Auto),
+            Just(CtDriver::Pct),
+            Just(CtDriver::Lxc)
+        ],
         proptest::option::of(100u32..1_000_000),
         16u32..4096,
         0u32..2048,
@@ -123,18 +127,20 @@ fn container() -> impl Strategy<Value = smbgw_core::container::ContainerSpec> {
         network,
         proptest::option::of("[a-z][a-z0-9-]{0,8}[a-z0-9]"),
     )
-        .prop_map(|(driver, id, memory_mb, swap_mb, cores, unprivileged, network, storage)| {
-            ContainerSpec {
-                driver,
-                id: id.map(|n| n.to_string()),
-                memory_mb,
-                swap_mb,
-                cores,
-                unprivileged,
-                network,
-                storage,
-            }
-        })
+        .prop_map(
+            |(driver, id, memory_mb, swap_mb, cores, unprivileged, network, storage)| {
+                ContainerSpec {
+                    driver,
+                    id: id.map(|n| n.to_string()),
+                    memory_mb,
+                    swap_mb,
+                    cores,
+                    unprivileged,
+                    network,
+                    storage,
+                }
+            },
+        )
 }
 
 fn comment() -> impl Strategy<Value = String> {

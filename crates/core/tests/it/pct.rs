@@ -1,0 +1,309 @@
+//! LXC mode on Proxmox (`pct`, `pveam`, `pvesh`), which cannot run here:
+//! create and delete run through the recording runner with scripted
+//! answers, the command plans are snapshot-tested, and every option given
+//! to `pct create`/`clone`/`set` is checked against the container schema
+//! facts in `provision::container::pct_schema`.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use provision::container::pct_schema;
+use provision::{IpConfig, NativeSamba, Network};
+use runner::{Cmd, RecordingRunner, Reply};
+use smbgw_core::container::{ContainerSpec, CtDriver};
+use smbgw_core::ops::{Gateway, Paths};
+use smbgw_core::spec::{Access, BackendSpec, Mode, ShareSpec, VolumeRef};
+
+const AVAILABLE: &str = "\
+mail            proxmox-mail-gateway-8.2-standard_8.2-1_amd64.tar.zst
+system          alpine-3.22-default_20250617_amd64.tar.xz
+system          debian-12-standard_12.7-1_amd64.tar.zst
+system          debian-13-standard_13.1-2_amd64.tar.zst
+system          debian-13-standard_13.0-1_amd64.tar.zst
+system          ubuntu-24.04-standard_24.04-2_amd64.tar.zst
+";
+
+const PCT_LIST_EMPTY: &str = "VMID       Status     Lock         Name\n";
+const PCT_LIST_TEMPLATE: &str =
+    "VMID       Status     Lock         Name\n9001       stopped                 smbgw-template\n";
+
+fn paths(dir: &Path) -> Paths {
+    let mut p = Paths::sandbox(dir, 4450);
+    // The host's Samba (no private smbd to start through the recorder).
+    p.samba = NativeSamba::with_paths(dir.join("smb.conf"), dir.join("pve-smbgateway.conf"));
+    p
+}
+
+fn spec(dir: &Path) -> ShareSpec {
+    std::fs::create_dir_all(dir.join("volumes")).unwrap();
+    let mut s = ShareSpec::new(
+        "office".parse().unwrap(),
+        BackendSpec::dir(dir.join("volumes")).unwrap(),
+        VolumeRef::new("office").unwrap(),
+    );
+    s.mode = Mode::Lxc;
+    s.access = Access::new(vec!["alice".into()], vec![], false).unwrap();
+    s.container = Some(ContainerSpec {
+        driver: CtDriver::Pct,
+        network: Network::Bridge {
+            bridge: "vmbr1".into(),
+            vlan: Some(20),
+            ip: IpConfig::Static {
+                cidr: "192.0.2.50/24".into(),
+                gateway: Some("192.0.2.1".into()),
+            },
+        },
+        storage: Some("local-zfs".into()),
+        ..ContainerSpec::default()
+    });
+    s
+}
+
+fn script(r: &RecordingRunner) {
+    // Ids: the share's container gets 105 (asked by the dry run and by
+    // create), the template the first free id from 9000 (9000 is taken).
+    r.on(
+        ["pvesh", "get", "/cluster/nextid", "--vmid", "9000"],
+        Reply::fail(2, "VM 9000 already exists\n"),
+    );
+    r.on(
+        ["pvesh", "get", "/cluster/nextid", "--vmid", "9001"],
+        Reply::ok("9001\n"),
+    );
+    r.on(["pvesh", "get", "/cluster/nextid"], Reply::ok("\"105\"\n"));
+    r.on(["pvesh", "get", "/cluster/nextid"], Reply::ok("\"105\"\n"));
+    r.on(["pdbedit"], Reply::ok("alice:995:\n"));
+    r.on(["pct", "list"], Reply::ok(PCT_LIST_EMPTY));
+    r.on(
+        ["pveam", "list"],
+        Reply::ok("NAME                                                SIZE\n"),
+    );
+    r.on(["pveam", "available"], Reply::ok(AVAILABLE));
+    for _ in 0..4 {
+        r.on(["getent", "group", "smbgw"], Reply::ok("smbgw:x:990:\n"));
+    }
+    r.on(
+        ["pct", "status", "105"],
+        Reply::fail(
+            2,
+            "Configuration file 'nodes/pve1/lxc/105.conf' does not exist\n",
+        ),
+    );
+    r.on(["pct", "list"], Reply::ok(PCT_LIST_TEMPLATE));
+    r.on(["pct", "status", "105"], Reply::ok("status: stopped\n"));
+    r.on(
+        ["getent", "passwd", "alice"],
+        Reply::ok("alice:x:995:995:pve-smbgateway SMB user:/nonexistent:/usr/sbin/nologin\n"),
+    );
+    r.on(["getent", "group", "995"], Reply::ok("alice:x:995:\n"));
+    r.on(
+        ["pdbedit"],
+        Reply::ok("alice:995:XXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX:0123456789ABCDEF0123456789ABCDEF:[U          ]:LCT-6745A2B0:\n"),
+    );
+    r.on(
+        ["pct", "exec", "105", "--", "smbd"],
+        Reply::ok("Version 4.22.4-Debian-4.22.4+dfsg-1~deb13u1\n"),
+    );
+}
+
+fn redact(s: &str, dir: &Path) -> String {
+    s.replace(&dir.display().to_string(), "<dir>")
+}
+
+/// `--key value` pairs of a pct command.
+fn options(cmd: &Cmd) -> Vec<(String, String)> {
+    let args = cmd.get_args();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < args.len() {
+        if let Some(k) = args[i].strip_prefix("--") {
+            if let Some(v) = args.get(i + 1) {
+                out.push((k.to_owned(), v.clone()));
+                i += 2;
+                continue;
+            }
+        }
+        i += 1;
+    }
+    out
+}
+
+/// Every option given to `pct create`/`set` is in the schema table and
+/// valid; `pct clone` gets only its own options.
+fn check_schema(cmds: &[Cmd]) -> usize {
+    let mut checked = 0;
+    for c in cmds.iter().filter(|c| c.program() == "pct") {
+        let args = c.get_args();
+        match args.first().map(String::as_str) {
+            Some("create") | Some("set") => {
+                pct_schema::check_vmid(&args[1]).unwrap();
+                for (k, v) in options(c) {
+                    pct_schema::check(&k, &v)
+                        .unwrap_or_else(|e| panic!("pct {} --{k} {v}: {e}", args[0]));
+                    checked += 1;
+                }
+            }
+            Some("clone") => {
+                pct_schema::check_vmid(&args[1]).unwrap();
+                pct_schema::check_vmid(&args[2]).unwrap();
+                for (k, v) in options(c) {
+                    match k.as_str() {
+                        "hostname" => pct_schema::check("hostname", &v).unwrap(),
+                        "full" => assert_eq!(v, "1"),
+                        "storage" => {
+                            assert!(v.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'))
+                        }
+                        other => panic!("unexpected pct clone option --{other}"),
+                    }
+                    checked += 1;
+                }
+            }
+            _ => {}
+        }
+    }
+    checked
+}
+
+#[test]
+fn pct_create_and_delete_plans_are_valid_proxmox_commands() {
+    let dir = tempfile::tempdir().unwrap();
+    let r = Arc::new(RecordingRunner::new());
+    script(&r);
+    let gw = Gateway::new(paths(dir.path()), r.clone());
+    let spec = spec(dir.path());
+
+    let plan = gw.plan_create(&spec).unwrap();
+    insta::assert_snapshot!("pct_create_plan", redact(&plan.to_string(), dir.path()));
+
+    let rec = gw.create(&spec, &|_, _, _| {}).unwrap();
+    let c = rec.spec.container.as_ref().unwrap();
+    assert_eq!(c.id.as_deref(), Some("105"));
+    assert_eq!(c.driver, CtDriver::Pct);
+    let transcript = redact(&r.transcript(), dir.path());
+    insta::assert_snapshot!("pct_create_commands", transcript);
+    assert!(
+        check_schema(&r.commands()) >= 12,
+        "the options were checked"
+    );
+    // The template: the newest Debian standard template, downloaded.
+    assert!(transcript.contains("pveam download local debian-13-standard_13.1-2_amd64.tar.zst"));
+    // No secret in any argv: the password hash went through stdin.
+    assert!(!transcript.contains("0123456789ABCDEF"));
+
+    // Delete: stop, destroy (the bind-mounted volume is never a pct
+    // volume, so it is kept), unregister.
+    let r2 = Arc::new(RecordingRunner::new());
+    r2.on(["pct", "status", "105"], Reply::ok("status: running\n"));
+    r2.on(["pct", "status", "105"], Reply::ok("status: stopped\n"));
+    r2.on(["pct", "status", "105"], Reply::ok("status: stopped\n"));
+    r2.on(["pct", "status", "105"], Reply::ok("status: stopped\n"));
+    let gw2 = Gateway::new(paths(dir.path()), r2.clone());
+    gw2.delete(&rec.spec.id, false, &|_, _, _| {}).unwrap();
+    insta::assert_snapshot!("pct_delete_commands", redact(&r2.transcript(), dir.path()));
+    assert!(dir.path().join("volumes/office").is_dir(), "data kept");
+}
+
+#[test]
+fn pct_mode_refuses_what_proxmox_would_refuse_before_anything_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let r = Arc::new(RecordingRunner::new());
+    let gw = Gateway::new(paths(dir.path()), r.clone());
+    // No network: Proxmox containers need one.
+    let mut s = spec(dir.path());
+    s.container.as_mut().unwrap().network = Network::None;
+    let e = gw.plan_create(&s).unwrap_err().to_string();
+    assert!(e.contains("--bridge"), "{e}");
+    // Privileged on Proxmox.
+    let mut s = spec(dir.path());
+    s.container.as_mut().unwrap().unprivileged = false;
+    let e = gw.plan_create(&s).unwrap_err().to_string();
+    assert!(e.contains("unprivileged"), "{e}");
+    // A VMID Proxmox reserves.
+    let mut s = spec(dir.path());
+    s.container.as_mut().unwrap().id = Some("99".into());
+    let e = gw.plan_create(&s).unwrap_err().to_string();
+    assert!(e.contains("100"), "{e}");
+    assert!(r.commands().is_empty(), "nothing ran: {}", r.transcript());
+}
+
+#[test]
+fn the_schema_facts_reject_what_proxmox_rejects() {
+    let bad = [
+        ("memory", "8"),
+        ("memory", "lots"),
+        ("swap", "-1"),
+        ("cores", "0"),
+        ("cores", "9000"),
+        ("unprivileged", "yes"),
+        ("hostname", "bad_name"),
+        ("hostname", "-x"),
+        ("net0", "bridge=vmbr0"),
+        ("net0", "name=eth0,bridge=vmbr0,tag=4095"),
+        ("net0", "name=eth0,bridge=vmbr0,ip=10.0.0.1"),
+        ("net0", "name=eth0,bridge=vmbr0,gw=nope"),
+        ("net0", "name=eth0,colour=blue"),
+        ("mp0", "/srv/x"),
+        ("mp0", "relative,mp=/srv/x"),
+        ("mp0", "/srv/x,mp=/"),
+        ("mp0", "/srv/x,mp=/a/../b"),
+        ("mp0", "/srv/x,mp=/a,idmap=u:0:1"),
+        ("mp0", "/srv/x,mp=/a,shared=2"),
+        ("mp256", "/srv/x,mp=/a"),
+        ("rootfs", "local"),
+        ("rootfs", "1local:2"),
+        ("rootfs", "local:0"),
+        ("tags", "a b;!c"),
+        ("nameserver", "192.0.2.1"),
+    ];
+    for (k, v) in bad {
+        assert!(
+            pct_schema::check(k, v).is_err(),
+            "--{k} {v} must be refused"
+        );
+    }
+    let good = [
+        ("memory", "16"),
+        ("swap", "0"),
+        ("cores", "8192"),
+        ("hostname", "smbgw-office.example.com"),
+        ("net0", "name=eth0,bridge=vmbr0,ip=dhcp"),
+        (
+            "net0",
+            "name=eth0,bridge=vmbr0,tag=4094,ip=192.0.2.5/24,gw=192.0.2.1",
+        ),
+        (
+            "mp0",
+            "/tank/office,mp=/srv/office,backup=0,shared=1,idmap=passthrough",
+        ),
+        (
+            "mp3",
+            "/srv/x,mp=/a,idmap=u:0:100000:65536;g:0:100000:65536",
+        ),
+        ("rootfs", "local-zfs:2"),
+        ("tags", "smbgateway;office"),
+    ];
+    for (k, v) in good {
+        pct_schema::check(k, v).unwrap_or_else(|e| panic!("--{k} {v}: {e}"));
+    }
+    for id in ["99", "0100", "1000000000", "x"] {
+        assert!(pct_schema::check_vmid(id).is_err(), "{id}");
+    }
+    pct_schema::check_vmid("100").unwrap();
+}
+
+#[test]
+fn the_newest_debian_standard_template_is_chosen() {
+    assert_eq!(
+        provision::PctDriver::newest_debian(AVAILABLE).as_deref(),
+        Some("debian-13-standard_13.1-2_amd64.tar.zst")
+    );
+    assert_eq!(
+        provision::PctDriver::newest_debian("system ubuntu-24.04-standard_24.04-2_amd64.tar.zst\n"),
+        None
+    );
+    assert_eq!(
+        provision::PctDriver::find_template(PCT_LIST_TEMPLATE).as_deref(),
+        Some("9001")
+    );
+    assert_eq!(provision::PctDriver::find_template(PCT_LIST_EMPTY), None);
+}
