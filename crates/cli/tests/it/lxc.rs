@@ -405,6 +405,10 @@ fn container_pss(pid: u32) -> (u64, u64, usize) {
     (pss, rss, pids.len())
 }
 
+/// One memory sample of a container: cgroup usage and rss (kB), PSS and
+/// RSS summed over its processes (kB), number of processes.
+type Sample = (u64, u64, u64, u64, usize);
+
 fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(f64::total_cmp);
     v[v.len() / 2]
@@ -496,10 +500,8 @@ fn bench_lxc() {
         std::thread::sleep(std::time::Duration::from_secs(1));
     }
     for (label, v) in [("ours", &ours), ("default", &base)] {
-        let m = |f: fn(&(u64, u64, u64, u64, usize)) -> u64| {
-            median(v.iter().map(|x| f(x) as f64).collect())
-        };
-        let fields: [(&str, fn(&(u64, u64, u64, u64, usize)) -> u64); 5] = [
+        let m = |f: fn(&Sample) -> u64| median(v.iter().map(|x| f(x) as f64).collect());
+        let fields: [(&str, fn(&Sample) -> u64); 5] = [
             ("cgroup_kb", |x| x.0),
             ("cgroup_rss_kb", |x| x.1),
             ("pss_kb", |x| x.2),
