@@ -407,7 +407,7 @@ fn container_pss(pid: u32) -> (u64, u64, usize) {
 
 /// One memory sample of a container: cgroup usage and rss (kB), PSS and
 /// RSS summed over its processes (kB), number of processes.
-type Sample = (u64, u64, u64, u64, usize);
+type Sample = [u64; 5];
 
 fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(f64::total_cmp);
@@ -495,21 +495,15 @@ fn bench_lxc() {
             let pid = ct_pid(&sb, name).unwrap();
             let (usage, rss) = cgroup_mem(pid);
             let (pss, prss, procs) = container_pss(pid);
-            out.push((usage / 1024, rss / 1024, pss, prss, procs));
+            out.push([usage / 1024, rss / 1024, pss, prss, procs as u64]);
         }
         std::thread::sleep(std::time::Duration::from_secs(1));
     }
     for (label, v) in [("ours", &ours), ("default", &base)] {
-        let m = |f: fn(&Sample) -> u64| median(v.iter().map(|x| f(x) as f64).collect());
-        let fields: [(&str, fn(&Sample) -> u64); 5] = [
-            ("cgroup_kb", |x| x.0),
-            ("cgroup_rss_kb", |x| x.1),
-            ("pss_kb", |x| x.2),
-            ("rss_kb", |x| x.3),
-            ("procs", |x| x.4 as u64),
-        ];
-        for (name, f) in fields {
-            kv.push((format!("lxc_mem_{label}_{name}"), format!("{:.0}", m(f))));
+        let names = ["cgroup_kb", "cgroup_rss_kb", "pss_kb", "rss_kb", "procs"];
+        for (i, name) in names.iter().enumerate() {
+            let med = median(v.iter().map(|x: &Sample| x[i] as f64).collect());
+            kv.push((format!("lxc_mem_{label}_{name}"), format!("{med:.0}")));
         }
     }
     let mut report = String::from("\n");
