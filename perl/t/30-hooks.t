@@ -109,4 +109,41 @@ is_deeply([$P->status('hooks1', $scfg)], [0, 0, 0, 0], 'status after delete: ina
     is($P->on_delete_hook('hooks2', \%clash), undef, 'on_delete_hook of the failed share is fine');
 }
 
+# LXC mode (the default): the container properties become the spec's
+# `container`, which core checks; a plan is made, nothing changes.
+{
+    my $lxc = $base->check_config('office', {
+        type => 'smbgateway',
+        'smbgw-backend' => 'dir',
+        'smbgw-dir-root' => $root,
+        'smbgw-ct-driver' => 'lxc',
+        'smbgw-memory' => 256,
+        'smbgw-bridge' => 'vmbr0',
+        'smbgw-vlan' => 20,
+        'smbgw-ip' => '192.0.2.50/24',
+        'smbgw-gw' => '192.0.2.1',
+    }, 1);
+    my $spec = $P->share_spec('office', $lxc);
+    is($spec->{mode}, 'lxc', 'mode lxc by default');
+    is_deeply($spec->{container}{network}, {
+        type => 'bridge', bridge => 'vmbr0', vlan => 20,
+        ip => { mode => 'static', cidr => '192.0.2.50/24', gateway => '192.0.2.1' },
+    }, 'the network from smbgw-bridge, -vlan, -ip, -gw');
+    is($spec->{container}{memory_mb}, 256, 'smbgw-memory');
+    my $plan = $P->request('validate', spec => $spec);
+    my @steps = @{ $plan->{plan}{steps} };
+    is(scalar(@steps), 9, 'an LXC plan of 9 steps');
+    like($steps[4], qr/create unprivileged container smbgw-office \(hostname smbgw-office, 256 MiB memory/, '... creating the container');
+    ok(!eval { $P->request('show', id => 'office'); 1 }, 'validate registered nothing');
+
+    ok(!eval { $P->share_spec('office', { %$lxc, 'smbgw-bridge' => undef }); 1 }, 'an address without a bridge is refused');
+    like($@, qr/need --smbgw-bridge/, '... saying so');
+    ok(!eval { $P->request('validate', spec => $P->share_spec('office', { %$lxc, 'smbgw-memory' => 8 })); 1 },
+        'memory below Proxmox\'s minimum is refused');
+    like($@, qr/16/, '... naming the minimum');
+    my $bad = $P->share_spec('office', { %$lxc, 'smbgw-ip' => '192.0.2.50/40' });
+    ok(!eval { $P->request('validate', spec => $bad); 1 }, 'a bad prefix length is refused by core');
+    like($@, qr/prefix length/, '... with core\'s message');
+}
+
 done_testing();

@@ -84,6 +84,71 @@ sub properties {
             enum => ['lxc', 'native', 'vm'],
             default => 'lxc',
         },
+        'smbgw-ct-driver' => {
+            description => "LXC mode: who runs the share's container (auto: pct on a Proxmox node).",
+            type => 'string',
+            enum => ['auto', 'pct', 'lxc'],
+            default => 'auto',
+        },
+        'smbgw-ct-id' => {
+            description => "LXC mode: the container's VMID (default: the cluster's next free one).",
+            type => 'string',
+            pattern => '[A-Za-z0-9][A-Za-z0-9_.-]*',
+            maxLength => 64,
+        },
+        'smbgw-memory' => {
+            description => "LXC mode: the container's memory limit in MiB.",
+            type => 'integer',
+            minimum => 16,
+            default => 128,
+        },
+        'smbgw-swap' => {
+            description => "LXC mode: the container's swap in MiB.",
+            type => 'integer',
+            minimum => 0,
+            default => 64,
+        },
+        'smbgw-cores' => {
+            description => "LXC mode: the container's CPU cores.",
+            type => 'integer',
+            minimum => 1,
+            maximum => 8192,
+            default => 1,
+        },
+        'smbgw-privileged' => {
+            description => "LXC mode: a privileged container (plain LXC only; default unprivileged).",
+            type => 'boolean',
+            default => 0,
+        },
+        'smbgw-bridge' => {
+            description => "LXC mode: the host bridge of the container's eth0 (e.g. vmbr0).",
+            type => 'string',
+            pattern => '[A-Za-z0-9][A-Za-z0-9_.-]*',
+            maxLength => 15,
+        },
+        'smbgw-vlan' => {
+            description => "LXC mode: VLAN tag on the bridge.",
+            type => 'integer',
+            minimum => 1,
+            maximum => 4094,
+        },
+        'smbgw-ip' => {
+            description => "LXC mode: the container's IPv4 address, ADDR/BITS or dhcp.",
+            type => 'string',
+            pattern => '(?:dhcp|\d+\.\d+\.\d+\.\d+/\d+)',
+            default => 'dhcp',
+        },
+        'smbgw-gw' => {
+            description => "LXC mode: the container's default gateway (with a static address).",
+            type => 'string',
+            pattern => '\d+\.\d+\.\d+\.\d+',
+        },
+        'smbgw-ct-storage' => {
+            description => "LXC mode: the storage of the container's root disk (default local).",
+            type => 'string',
+            pattern => '[A-Za-z][A-Za-z0-9_.-]*',
+            maxLength => 255,
+        },
         'smbgw-backend' => {
             description => "Where the share's volume lives.",
             type => 'string',
@@ -185,6 +250,8 @@ sub options {
         smbgw-ceph-conf smbgw-ceph-id smbgw-volume smbgw-existing
         smbgw-quota-unenforced smbgw-workgroup smbgw-users smbgw-groups
         smbgw-read-only smbgw-signing smbgw-encryption smbgw-comment smbgw-mode
+        smbgw-ct-driver smbgw-ct-id smbgw-memory smbgw-swap smbgw-cores
+        smbgw-privileged smbgw-bridge smbgw-vlan smbgw-ip smbgw-gw smbgw-ct-storage
     );
     # A fixed option can be omitted at creation; these are also optional.
     $_->{optional} = 1 for values %fixed;
@@ -351,7 +418,38 @@ sub share_spec {
     };
     $spec->{quota} = $scfg->{'smbgw-quota'} if defined($scfg->{'smbgw-quota'});
     $spec->{comment} = $scfg->{'smbgw-comment'} if defined($scfg->{'smbgw-comment'});
+    $spec->{container} = $class->container_spec($scfg) if $spec->{mode} eq 'lxc';
     return $spec;
+}
+
+# The `container` part of an LXC-mode spec (core checks it).
+sub container_spec {
+    my ($class, $scfg) = @_;
+    my $network = { type => 'none' };
+    if (defined(my $bridge = $scfg->{'smbgw-bridge'})) {
+        my $ip = $scfg->{'smbgw-ip'} // 'dhcp';
+        $network = {
+            type => 'bridge',
+            bridge => $bridge,
+            ip => $ip eq 'dhcp'
+                ? { mode => 'dhcp' }
+                : { mode => 'static', cidr => $ip, (defined($scfg->{'smbgw-gw'}) ? (gateway => $scfg->{'smbgw-gw'}) : ()) },
+        };
+        $network->{vlan} = $scfg->{'smbgw-vlan'} + 0 if defined($scfg->{'smbgw-vlan'});
+    } elsif (grep { defined($scfg->{$_}) } qw(smbgw-ip smbgw-gw smbgw-vlan)) {
+        die "smbgateway: --smbgw-ip, --smbgw-gw and --smbgw-vlan need --smbgw-bridge\n";
+    }
+    my $c = {
+        driver => $scfg->{'smbgw-ct-driver'} // 'auto',
+        memory_mb => ($scfg->{'smbgw-memory'} // 128) + 0,
+        swap_mb => ($scfg->{'smbgw-swap'} // 64) + 0,
+        cores => ($scfg->{'smbgw-cores'} // 1) + 0,
+        unprivileged => $scfg->{'smbgw-privileged'} ? \0 : \1,
+        network => $network,
+    };
+    $c->{id} = $scfg->{'smbgw-ct-id'} if defined($scfg->{'smbgw-ct-id'});
+    $c->{storage} = $scfg->{'smbgw-ct-storage'} if defined($scfg->{'smbgw-ct-storage'});
+    return $c;
 }
 
 # ---------------------------------------------------------------------------
