@@ -614,6 +614,10 @@ impl Gateway {
                 if j.plan.op == Op::Create {
                     return self.roll_back_create(&exec, id, j.plan);
                 }
+                // An interrupted delete that had unregistered the share
+                // (its last step): it was done.
+                exec.discard_pending(id.as_str())?;
+                return Ok(j.plan);
             }
             return Err(Error::NoSuchShare {
                 id: id.as_str().to_owned(),
@@ -897,6 +901,9 @@ impl Gateway {
             }
             CtState::Stopped => {
                 driver.start(runner, &ct.id)?;
+                // Its smbd is enabled; when it does not come up, it is
+                // configured again below.
+                let _ = provision::container::wait_smbd(driver, runner, &ct.id);
                 did.push("started its container");
             }
             CtState::Running => {}

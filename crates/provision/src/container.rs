@@ -397,6 +397,18 @@ done";
     Ok(())
 }
 
+/// Waits (up to 30 s) until smbd listens on port 445 inside the running
+/// container, as after a start (systemd starts the enabled smbd).
+pub fn wait_smbd(driver: &dyn ContainerDriver, runner: &dyn Runner, id: &str) -> Result<()> {
+    let script = "i=0
+while ! (exec 3<>/dev/tcp/127.0.0.1/445) 2>/dev/null; do
+  i=$((i+1)); [ $i -lt 300 ] || { echo 'smbd does not listen on port 445 after 30 s' >&2; exit 1; }
+  sleep 0.1
+done";
+    driver.exec(runner, id, &["bash", "-c", script], None)?;
+    Ok(())
+}
+
 /// Whether smbd listens on port 445 inside the running container.
 pub fn smbd_listening(driver: &dyn ContainerDriver, runner: &dyn Runner, id: &str) -> bool {
     driver

@@ -578,7 +578,12 @@ fn undo(step: &Step, ctx: &Context<'_>, state: &mut StepState) -> Result<()> {
             d.destroy(ctx.runner, &ct.id)
         }
         Step::StartContainer { id } => ctx.driver()?.stop(ctx.runner, id),
-        Step::StopContainer { id } => ctx.driver()?.start(ctx.runner, id),
+        Step::StopContainer { id } => {
+            // Serving again: the container's smbd is enabled.
+            let d = ctx.driver()?;
+            d.start(ctx.runner, id)?;
+            container::wait_smbd(d, ctx.runner, id)
+        }
         Step::CreateVolume { volume: v, .. } => {
             // The volume is new (this operation created it and never
             // registered it): destroying it loses nothing of the user's.

@@ -203,7 +203,7 @@ pub(crate) fn check_matrix(m: &Matrix<'_>) {
                     assert_eq!(m.state(), served_state, "state after delete {fault}");
                     assert!(
                         m.served(share),
-                        "after a failed delete the share is served again"
+                        "after a failed delete ({fault}) the share is served again"
                     );
                     assert_eq!(std::fs::read(&data_file).unwrap(), b"precious");
                 }
