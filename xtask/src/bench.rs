@@ -301,7 +301,7 @@ fn render_lxc(f: &BTreeMap<String, String>) -> String {
     );
     let _ = writeln!(
         md,
-        "| idle memory of a share container: memory cgroup usage (median of 5 samples, 10 s after start) | {} | Debian's Samba setup in the same rootfs (default smb.conf + the share, smbd and nmbd): {} | {} | ≤ 32 MB | {} | {cmd} |",
+        "| idle memory of a share container: memory cgroup usage (median of 5 samples, 10 s after start) | {} | Debian's setup in the same rootfs (Debian's default smb.conf + the share; journald, console getty, smbd, nmbd when it starts): {} | {} | ≤ 32 MB | {} | {cmd} |",
         mb("lxc_mem_ours_cgroup_kb"),
         mb("lxc_mem_default_cgroup_kb"),
         ratio("lxc_mem_ours_cgroup_kb", "lxc_mem_default_cgroup_kb"),
@@ -327,7 +327,7 @@ fn render_lxc(f: &BTreeMap<String, String>) -> String {
     );
     let _ = writeln!(
         md,
-        "\nThe cgroup figure includes the page cache the container's processes touched (Samba's libraries, systemd's journal). The baseline is not Proxmox's `debian-12-standard` template (not available here; it also runs postfix, cron and sshd), but the same rootfs with Samba as Debian's package sets it up, so the difference is what the gateway's generated configuration and masked services save."
+        "\nThe cgroup figure includes the page cache the container's processes touched (Samba's libraries, systemd's journal). The baseline is not Proxmox's `debian-12-standard` template (not available here; it also runs postfix, cron and sshd), but the same rootfs with Samba as Debian's package sets it up, so the difference is what the gateway's generated configuration and masked services (no journald, no getty, no nmbd) save. PSS counts the library pages of the container's own copy of the template in full (no other process maps them); systemd (8 MB PSS) and smbd's three processes (about 23 MB) are most of it. A plain-LXC container running smbd as its init instead of systemd would save those 8 MB (not done: Proxmox's containers keep the template's systemd)."
     );
     md
 }

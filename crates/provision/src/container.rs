@@ -566,7 +566,8 @@ impl LxcDriver {
         std::fs::read_to_string(self.template.join("ready")).is_ok_and(|t| {
             t.lines()
                 .any(|l| l == format!("packages {}", TEMPLATE_PACKAGES.join(",")))
-                && t.lines().any(|l| l == format!("version {TEMPLATE_VERSION}"))
+                && t.lines()
+                    .any(|l| l == format!("version {TEMPLATE_VERSION}"))
         })
     }
 

@@ -519,7 +519,13 @@ fn bench_lxc() {
         "smbgw-base",
         // nmbd may not stay up without a network interface but
         // loopback; the process count in the report tells.
-        "systemctl unmask nmbd >/dev/null 2>&1; systemctl enable nmbd >/dev/null 2>&1; systemctl start nmbd || true; systemctl restart smbd",
+        "systemctl unmask nmbd console-getty.service container-getty@.service getty@.service getty.target systemd-journald.service systemd-journald.socket systemd-journald-dev-log.socket systemd-journald-audit.socket systemd-journal-flush.service >/dev/null 2>&1; systemctl enable nmbd >/dev/null 2>&1; systemctl daemon-reload",
+    );
+    // Run the baseline's services as Debian's setup would (journald,
+    // console getty, nmbd; smbd with Debian's configuration).
+    attach(
+        "smbgw-base",
+        "systemctl start systemd-journald.socket systemd-journald.service console-getty.service >/dev/null 2>&1; systemctl start nmbd >/dev/null 2>&1; systemctl restart smbd",
     );
     assert!(lxc_served(&sb, "ours") && lxc_served(&sb, "base"));
     // Settle, then sample both at the same moment, 5 times.
