@@ -688,9 +688,11 @@ impl ContainerDriver for LxcDriver {
         }
         let config = self.render_config(ct, volume)?;
         let dir = self.dir(&ct.id);
-        // A half-created directory from an interrupted run is replaced.
+        // A half-created directory from an interrupted run is replaced
+        // (never while something is mounted below it).
         if dir.exists() {
-            let _ = std::fs::remove_dir_all(&dir);
+            refuse_if_mounted(&dir)?;
+            std::fs::remove_dir_all(&dir).map_err(io("remove", &dir))?;
         }
         std::fs::create_dir_all(&dir).map_err(io("create", &dir))?;
         let rootfs = self.rootfs(&ct.id);
