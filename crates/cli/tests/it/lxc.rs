@@ -555,3 +555,38 @@ fn bench_lxc() {
     ok(&sb.run(&["delete", "ours", "--purge", "-q"]));
     ok(&sb.run(&["delete", "base", "--purge", "-q"]));
 }
+
+#[test]
+fn lxc_user_passwd_reaches_the_container() {
+    let Some(sb) = lxc_sandbox("lxc_user_passwd_reaches_the_container") else {
+        return;
+    };
+    ok(&sb.run(&[
+        "create",
+        "cp",
+        "--mode",
+        "lxc",
+        "--ct-driver",
+        "lxc",
+        "--users",
+        "alice",
+    ]));
+    assert!(lxc_served(&sb, "cp"));
+    let out = sb.run_stdin(&["user", "passwd", "alice"], b"New-pw-2\n");
+    let said = ok(&out);
+    assert!(said.contains("also in the containers of: cp"), "{said}");
+    let login = |pw: &str| {
+        Command::new("nsenter")
+            .arg(format!("--net=/proc/{}/ns/net", ct_pid(&sb, "cp").unwrap()))
+            .args(["smbclient", "//127.0.0.1/cp", "-U", "alice", "-c", "ls"])
+            .env("PASSWD", pw)
+            .stdin(Stdio::null())
+            .output()
+            .unwrap()
+            .status
+            .success()
+    };
+    assert!(login("New-pw-2"), "the new password works in the container");
+    assert!(!login(PW), "the old one does not");
+    ok(&sb.run(&["delete", "cp", "--purge"]));
+}
