@@ -731,15 +731,7 @@ impl Gateway {
         } else {
             None
         };
-        let interrupted = self
-            .executor()
-            .pending(id.as_str())?
-            .map(|j| j.plan.op.to_string());
-        if let Some(op) = &interrupted {
-            problems.push(format!(
-                "an interrupted {op} is pending; re-run it or run `pve-smbgateway apply`"
-            ));
-        }
+        let interrupted = self.interrupted(id.as_str(), &mut problems)?;
         Ok(ShareStatus {
             id: id.as_str().to_owned(),
             mode: rec.spec.mode.as_str(),
@@ -762,18 +754,23 @@ impl Gateway {
         })
     }
 
+    /// The operation interrupted on share `id`, if any (and the problem
+    /// it is for `status`).
+    fn interrupted(&self, id: &str, problems: &mut Vec<String>) -> Result<Option<String>> {
+        let op = self.executor().pending(id)?.map(|j| j.plan.op.to_string());
+        if let Some(op) = &op {
+            problems.push(format!(
+                "an interrupted {op} is pending; re-run it or run `pve-smbgateway apply`"
+            ));
+        }
+        Ok(op)
+    }
+
     fn usage_of(&self, rec: &ShareRecord) -> Result<Option<UsageReport>> {
         if !rec.state.path.is_dir() {
             return Ok(None);
         }
-        let backend = self.backend(&rec.spec.backend)?;
-        let vol = Volume {
-            kind: backend.kind(),
-            id: rec.state.volume_id.clone(),
-            path: rec.state.path.clone(),
-            quota: rec.spec.quota,
-            quota_enforced: !rec.spec.quota_unenforced_ok,
-        };
+        let (backend, vol) = crate::usage::volume_of(self, rec)?;
         Ok(backend.usage(&vol).ok().map(UsageReport::from))
     }
 
@@ -854,12 +851,7 @@ impl Gateway {
         } else {
             None
         };
-        let interrupted = self.executor().pending(id)?.map(|j| j.plan.op.to_string());
-        if let Some(op) = &interrupted {
-            problems.push(format!(
-                "an interrupted {op} is pending; re-run it or run `pve-smbgateway apply`"
-            ));
-        }
+        let interrupted = self.interrupted(id, &mut problems)?;
         Ok(ShareStatus {
             id: id.to_owned(),
             mode: rec.spec.mode.as_str(),
@@ -919,14 +911,14 @@ impl Gateway {
             if self.owned_by_gateway(&rec.state.path) {
                 groups.push(SHARE_GROUP.to_owned());
             }
-            let accounts =
-                provision::container::host_accounts(runner, &rec.spec.access.users, &groups)?;
-            let passdb = if rec.spec.access.users.is_empty() {
-                None
-            } else {
-                Some(self.users().export(&rec.spec.access.users)?)
-            };
-            provision::container::sync_accounts(driver, runner, &ct.id, &accounts, passdb)?;
+            provision::container::copy_accounts(
+                driver,
+                runner,
+                &self.paths.samba,
+                &ct.id,
+                &rec.spec.access.users,
+                &groups,
+            )?;
             provision::container::configure_smbd(driver, runner, &ct.id, &desired)?;
             did.push(if current.as_deref() != Some(desired.as_str()) {
                 "restored its smb.conf and restarted smbd"
@@ -959,15 +951,13 @@ impl Gateway {
             if driver.state(runner, &ct.id)? != CtState::Running {
                 continue;
             }
-            let names = [user.to_owned()];
-            let accounts = provision::container::host_accounts(runner, &names, &[])?;
-            let passdb = self.users().export(&names)?;
-            provision::container::sync_accounts(
+            provision::container::copy_accounts(
                 driver.as_ref(),
                 runner,
+                &self.paths.samba,
                 &ct.id,
-                &accounts,
-                Some(passdb),
+                &[user.to_owned()],
+                &[],
             )?;
             done.push(rec.spec.id.as_str().to_owned());
         }

@@ -56,7 +56,10 @@ pub struct ShareUsage {
     pub problem: Option<String>,
 }
 
-fn volume_of(gw: &Gateway, rec: &ShareRecord) -> Result<(Box<dyn backends::Backend>, Volume)> {
+pub(crate) fn volume_of(
+    gw: &Gateway,
+    rec: &ShareRecord,
+) -> Result<(Box<dyn backends::Backend>, Volume)> {
     let backend = gw.backend(&rec.spec.backend)?;
     let vol = Volume {
         kind: backend.kind(),

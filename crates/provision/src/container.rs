@@ -160,13 +160,13 @@ pub trait ContainerDriver: Send + Sync {
     ) -> Result<Output>;
 }
 
-fn run_exec(
-    driver: &dyn ContainerDriver,
-    runner: &dyn Runner,
-    id: &str,
-    argv: &[&str],
-) -> Result<Output> {
-    driver.exec(runner, id, argv, None)
+/// `cmd` reading `stdin` (a secret stays a secret).
+fn with_stdin(cmd: Cmd, stdin: Option<Stdin>) -> Cmd {
+    match stdin {
+        Some(Stdin::Bytes(b)) => cmd.stdin_bytes(b),
+        Some(Stdin::Secret(s)) => cmd.stdin_secret(s),
+        None => cmd,
+    }
 }
 
 /// Writes `contents` to `path` inside the running container (mode `mode`,
@@ -197,7 +197,7 @@ pub fn samba_version(
     runner: &dyn Runner,
     id: &str,
 ) -> Result<(u32, u32)> {
-    let out = run_exec(driver, runner, id, &["smbd", "--version"])?;
+    let out = driver.exec(runner, id, &["smbd", "--version"], None)?;
     parse_samba_version(&out.stdout_str()).ok_or_else(|| Error::Container {
         id: id.to_owned(),
         problem: format!(
@@ -289,6 +289,26 @@ pub fn host_accounts(
         });
     }
     Ok(out)
+}
+
+/// Copies `users` (with their primary groups and SMB password hashes,
+/// read from `samba`'s password database) and `groups` into the running
+/// container, with their host ids.
+pub fn copy_accounts(
+    driver: &dyn ContainerDriver,
+    runner: &dyn Runner,
+    samba: &crate::NativeSamba,
+    id: &str,
+    users: &[String],
+    groups: &[String],
+) -> Result<()> {
+    let accounts = host_accounts(runner, users, groups)?;
+    let passdb = if users.is_empty() {
+        None
+    } else {
+        Some(crate::SmbUsers::new(samba, runner).export(users)?)
+    };
+    sync_accounts(driver, runner, id, &accounts, passdb)
 }
 
 /// Creates the share's users and groups inside the container with their
@@ -387,14 +407,9 @@ pub fn configure_smbd(
     let script = "set -e
 mv -f /etc/samba/smb.conf.smbgw-new /etc/samba/smb.conf
 systemctl enable smbd >/dev/null 2>&1
-systemctl restart smbd
-i=0
-while ! (exec 3<>/dev/tcp/127.0.0.1/445) 2>/dev/null; do
-  i=$((i+1)); [ $i -lt 300 ] || { echo 'smbd does not listen on port 445 after 30 s' >&2; systemctl status smbd >&2 || true; exit 1; }
-  sleep 0.1
-done";
+systemctl restart smbd";
     driver.exec(runner, id, &["bash", "-c", script], None)?;
-    Ok(())
+    wait_smbd(driver, runner, id)
 }
 
 /// Waits (up to 30 s) until smbd listens on port 445 inside the running
@@ -402,7 +417,7 @@ done";
 pub fn wait_smbd(driver: &dyn ContainerDriver, runner: &dyn Runner, id: &str) -> Result<()> {
     let script = "i=0
 while ! (exec 3<>/dev/tcp/127.0.0.1/445) 2>/dev/null; do
-  i=$((i+1)); [ $i -lt 300 ] || { echo 'smbd does not listen on port 445 after 30 s' >&2; exit 1; }
+  i=$((i+1)); [ $i -lt 300 ] || { echo 'smbd does not listen on port 445 after 30 s' >&2; systemctl status smbd >&2 || true; exit 1; }
   sleep 0.1
 done";
     driver.exec(runner, id, &["bash", "-c", script], None)?;
@@ -822,11 +837,7 @@ impl ContainerDriver for LxcDriver {
             .args(["-P", &self.p(), "-n", id, "--clear-env"])
             .args(["-v", "PATH=/usr/sbin:/usr/bin:/sbin:/bin", "--"])
             .args(argv.iter().copied());
-        cmd = match stdin {
-            Some(Stdin::Bytes(b)) => cmd.stdin_bytes(b),
-            Some(Stdin::Secret(s)) => cmd.stdin_secret(s),
-            None => cmd,
-        };
+        cmd = with_stdin(cmd, stdin);
         // lxc-attach first re-executes itself from a sealed memfd
         // (CVE-2019-5736); on a loaded machine sealing can fail with EBUSY
         // while the kernel still holds the pages it just copied ("Failed to
@@ -1186,11 +1197,7 @@ apt-get clean";
         let mut cmd = Cmd::new("pct")
             .args(["exec", id, "--"])
             .args(argv.iter().copied());
-        cmd = match stdin {
-            Some(Stdin::Bytes(b)) => cmd.stdin_bytes(b),
-            Some(Stdin::Secret(s)) => cmd.stdin_secret(s),
-            None => cmd,
-        };
+        cmd = with_stdin(cmd, stdin);
         Ok(runner.run(&cmd)?)
     }
 }

@@ -494,13 +494,7 @@ fn apply(step: &Step, ctx: &Context<'_>, state: &mut StepState, resume: bool) ->
         }
         Step::StartContainer { id } => ctx.driver()?.start(ctx.runner, id),
         Step::SyncAccounts { id, users, groups } => {
-            let accounts = container::host_accounts(ctx.runner, users, groups)?;
-            let passdb = if users.is_empty() {
-                None
-            } else {
-                Some(crate::SmbUsers::new(ctx.samba, ctx.runner).export(users)?)
-            };
-            container::sync_accounts(ctx.driver()?, ctx.runner, id, &accounts, passdb)
+            container::copy_accounts(ctx.driver()?, ctx.runner, ctx.samba, id, users, groups)
         }
         Step::ConfigureSmbd {
             id,

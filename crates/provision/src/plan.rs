@@ -357,9 +357,10 @@ pub struct CreateRequest {
     pub group: String,
 }
 
-/// The plan for creating a share in native mode (pure).
-pub fn plan_create(req: &CreateRequest, backend: &str, samba: &str) -> Plan {
-    let mut steps = vec![Step::PrepareSamba];
+/// The volume steps of a create: adopt an existing volume, or make sure
+/// the group exists, create the volume and give its root to the group.
+fn volume_steps(req: &CreateRequest) -> Vec<Step> {
+    let mut steps = Vec::new();
     if req.existing {
         steps.push(Step::AdoptVolume {
             volume: req.volume.clone(),
@@ -378,6 +379,13 @@ pub fn plan_create(req: &CreateRequest, backend: &str, samba: &str) -> Plan {
             group: req.group.clone(),
         });
     }
+    steps
+}
+
+/// The plan for creating a share in native mode (pure).
+pub fn plan_create(req: &CreateRequest, backend: &str, samba: &str) -> Plan {
+    let mut steps = vec![Step::PrepareSamba];
+    steps.extend(volume_steps(req));
     steps.push(Step::ServeShare {
         share: req.share.clone(),
         volume: req.volume.clone(),
@@ -393,6 +401,17 @@ pub fn plan_create(req: &CreateRequest, backend: &str, samba: &str) -> Plan {
     }
 }
 
+/// The last volume step of a delete: keep the volume, or destroy it with
+/// `purge`.
+fn keep_or_destroy(volume: &str, purge: bool) -> Step {
+    let volume = volume.to_owned();
+    if purge {
+        Step::DestroyVolume { volume }
+    } else {
+        Step::ReleaseVolume { volume }
+    }
+}
+
 /// The plan for deleting a share in native mode (pure). The volume is
 /// kept unless `purge`.
 pub fn plan_delete(
@@ -402,15 +421,7 @@ pub fn plan_delete(
     backend: &str,
     samba: &str,
 ) -> Plan {
-    let last = if purge {
-        Step::DestroyVolume {
-            volume: volume.to_owned(),
-        }
-    } else {
-        Step::ReleaseVolume {
-            volume: volume.to_owned(),
-        }
-    };
+    let last = keep_or_destroy(volume, purge);
     Plan {
         op: Op::Delete,
         share: share.name.clone(),
@@ -454,24 +465,7 @@ pub fn plan_create_lxc(
     driver: &str,
 ) -> Plan {
     let mut steps = vec![Step::PrepareTemplate];
-    if req.existing {
-        steps.push(Step::AdoptVolume {
-            volume: req.volume.clone(),
-        });
-    } else {
-        steps.push(Step::EnsureGroup {
-            group: req.group.clone(),
-        });
-        steps.push(Step::CreateVolume {
-            volume: req.volume.clone(),
-            quota: req.quota.clone(),
-            quota_unenforced: req.quota_unenforced,
-        });
-        steps.push(Step::PrepareVolume {
-            volume: req.volume.clone(),
-            group: req.group.clone(),
-        });
-    }
+    steps.extend(volume_steps(req));
     let id = lxc.ct.id.clone();
     steps.extend([
         Step::CreateContainer {
@@ -513,15 +507,7 @@ pub fn plan_delete_lxc(
     backend: &str,
     driver: &str,
 ) -> Plan {
-    let last = if purge {
-        Step::DestroyVolume {
-            volume: volume.to_owned(),
-        }
-    } else {
-        Step::ReleaseVolume {
-            volume: volume.to_owned(),
-        }
-    };
+    let last = keep_or_destroy(volume, purge);
     Plan {
         op: Op::Delete,
         share: share.to_owned(),
