@@ -41,6 +41,8 @@ const APT_PACKAGES: &[&str] = &[
     "xfsprogs",
     "procps",
     "iproute2",
+    // CTDB's 10.interface event script (the failover test).
+    "iptables",
     // The storage plugin's tests, the package and its install test.
     "perl",
     "libffi-platypus-perl",

@@ -4,6 +4,7 @@
 //! exit codes (see [`exit`]).
 
 mod conf;
+mod ctdb;
 mod share;
 mod syslog;
 
@@ -121,6 +122,12 @@ enum Command {
     /// Inspect and edit smb.conf files (Samba-exact, lossless).
     #[command(subcommand)]
     Conf(conf::ConfCommand),
+    /// CTDB clustering: per-node files, the quorum cluster lock helper.
+    #[command(subcommand)]
+    Ctdb(ctdb::CtdbCommand),
+    /// High availability: CTDB node health and floating addresses.
+    #[command(subcommand)]
+    Ha(ctdb::HaCommand),
     /// Print shell completions.
     Completions {
         /// The shell.
@@ -135,6 +142,8 @@ fn main() -> ExitCode {
     syslog::init();
     let result = match cli.command {
         Command::Conf(cmd) => conf::run(cmd).map_err(share::Failure::from),
+        Command::Ctdb(cmd) => ctdb::run(cmd),
+        Command::Ha(cmd) => ctdb::ha(&cli.global, cmd),
         Command::Completions { shell } => {
             clap_complete::generate(
                 shell,

@@ -4,6 +4,8 @@
 //!   tests of one binary (zfs-fuse is one daemon per machine).
 //! * [`ceph::Cluster`]: a private single-node Ceph cluster (CephFS and an
 //!   RBD pool) under a temp dir, torn down on drop.
+//! * [`ctdb::CtdbCluster`]: CTDB + clustered smbd nodes in network
+//!   namespaces, with a client namespace, for failover tests.
 //! * [`require`]: the skip-or-fail rule: a missing component fails the test
 //!   under the project's test command (`SMBGW_REQUIRE_REAL=1`) and skips it
 //!   with a printed reason in a plain `cargo test`.
@@ -24,6 +26,7 @@ use runner::{Cmd, RealRunner, Runner};
 use rustix::process::{kill_process, Pid, Signal};
 
 pub mod ceph;
+pub mod ctdb;
 pub mod sandbox;
 
 /// Whether `program` is installed (PATH plus the sbin directories).

@@ -12,6 +12,7 @@ mod concurrency;
 mod conf;
 mod docs;
 mod e2e;
+mod failover;
 mod faults;
 mod lxc;
 
