@@ -190,9 +190,20 @@ pub struct CreateArgs {
     /// Comment shown to clients.
     #[arg(long)]
     pub comment: Option<String>,
-    /// Reserved for HA: make the share highly available.
-    #[arg(long, hide = true)]
+    /// LXC mode on Proxmox: put the share's container under Proxmox HA,
+    /// placed on the node with the fewest gateways that reaches
+    /// --ct-storage (shared storage) and has the memory; the other such
+    /// nodes are its failover targets.
+    #[arg(long)]
     pub ha: bool,
+    /// Native mode on a CTDB cluster: serve the share through the
+    /// cluster's clustered smbd; clients use the floating address --vip
+    /// (set up with `pve-smbgateway ctdb render` on every node).
+    #[arg(long, requires = "vip")]
+    pub ctdb: bool,
+    /// The CTDB floating address clients use: ADDR/BITS[@IFACE].
+    #[arg(long, value_name = "ADDR/BITS[@IFACE]", requires = "ctdb")]
+    pub vip: Option<String>,
     /// Print the plan and change nothing.
     #[arg(long)]
     pub dry_run: bool,
@@ -402,8 +413,8 @@ fn spec_from(g: &GlobalOpts, a: &CreateArgs) -> Result<ShareSpec, Failure> {
     if spec.mode == Mode::Lxc {
         spec.container = Some(container_from(a)?);
     }
-    if a.ha {
-        spec.ha = Some(HaSpec::new(true, None)?);
+    if a.ha || a.vip.is_some() {
+        spec.ha = Some(HaSpec::new(a.ha, a.vip.as_deref())?);
     }
     spec.validate()?;
     Ok(spec)

@@ -76,6 +76,7 @@
 
 pub mod container;
 pub mod error;
+pub mod ha;
 pub mod ops;
 pub mod registry;
 pub mod spec;

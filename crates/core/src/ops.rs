@@ -54,6 +54,9 @@ pub struct Paths {
     pub lxc: LxcDriver,
     /// Proxmox: the storage holding container templates.
     pub pct_template_storage: String,
+    /// CTDB's configuration directory (native shares with a floating
+    /// address).
+    pub ctdb_dir: PathBuf,
 }
 
 impl Paths {
@@ -66,6 +69,7 @@ impl Paths {
             samba: NativeSamba::host(),
             lxc: LxcDriver::system(),
             pct_template_storage: "local".into(),
+            ctdb_dir: PathBuf::from(smbconf::ctdb::CTDB_DEFAULT_ETC_DIR),
         }
     }
 
@@ -80,6 +84,7 @@ impl Paths {
             samba: NativeSamba::private(root.join("samba"), port),
             lxc: LxcDriver::new(root.join("lxc"), LxcDriver::system().template),
             pct_template_storage: "local".into(),
+            ctdb_dir: root.join("ctdb"),
         }
     }
 }
@@ -322,6 +327,32 @@ impl Gateway {
         if spec.mode == Mode::Native && spec.security.signing == Signing::Required {
             return Err(Error::NativeSigning);
         }
+        if let Some(ha) = &spec.ha {
+            if ha.enabled && spec.mode != Mode::Lxc {
+                return Err(Error::Invalid {
+                    field: "ha",
+                    value: "1".into(),
+                    reason: "Proxmox HA moves a share's container between nodes, so it applies to LXC-mode shares; a native share fails over with CTDB (--ctdb --vip)".into(),
+                });
+            }
+            if ha.enabled && matches!(spec.backend, BackendSpec::Zfs { .. }) {
+                return Err(Error::Invalid {
+                    field: "ha",
+                    value: "1".into(),
+                    reason: "a ZFS dataset lives on one node, so another node could not serve it after a failover; use CephFS or RBD for an HA share".into(),
+                });
+            }
+            if let Some(vip) = &ha.vip {
+                if spec.mode != Mode::Native {
+                    return Err(Error::Invalid {
+                        field: "vip",
+                        value: vip.clone(),
+                        reason: "a CTDB floating address is served by the clustered smbd of every node (native mode); an LXC-mode share fails over with Proxmox HA (--ha)".into(),
+                    });
+                }
+                crate::ha::check_ctdb_node(&self.paths.ctdb_dir, self.paths.samba.conf(), vip)?;
+            }
+        }
         // Builds (and so validates) the backend.
         self.backend(&spec.backend)?;
         // XFS refuses tiny filesystems; say so now rather than roll back.
@@ -361,6 +392,21 @@ impl Gateway {
             } else {
                 CtDriver::Lxc
             };
+        }
+        let ha = spec.ha.as_ref().is_some_and(|h| h.enabled);
+        if ha && c.driver != CtDriver::Pct {
+            return Err(Error::Invalid {
+                field: "ha",
+                value: "1".into(),
+                reason: "Proxmox HA needs a Proxmox VE node (the pct driver); plain LXC has no cluster manager to restart the container elsewhere".into(),
+            });
+        }
+        if ha && c.storage.is_none() {
+            return Err(Error::Invalid {
+                field: "ct-storage",
+                value: String::new(),
+                reason: "an HA container's root filesystem must be on shared storage so that another node can start it; give --ct-storage (e.g. a Ceph RBD storage)".into(),
+            });
         }
         match c.driver {
             CtDriver::Pct => {
@@ -465,7 +511,27 @@ impl Gateway {
                     workgroup: workgroup.clone(),
                     signing_required: spec.security.signing == Signing::Required,
                 };
-                plan_create_lxc(&req, &lxc, &backend, &driver.describe())
+                let mut plan = plan_create_lxc(&req, &lxc, &backend, &driver.describe());
+                if spec.ha.as_ref().is_some_and(|h| h.enabled) {
+                    let c = spec.container.as_ref();
+                    let nodes = crate::ha::place_container(
+                        self.runner.as_ref(),
+                        c.and_then(|c| c.storage.as_deref()).unwrap_or_default(),
+                        c.map_or(0, |c| c.memory_mb),
+                    )?;
+                    // Before the registry records the share: a failure
+                    // rolls everything back.
+                    let at = plan.steps.len() - 1;
+                    plan.steps.insert(
+                        at,
+                        provision::Step::EnsureHa {
+                            id: lxc.ct.id.clone(),
+                            share: spec.id.as_str().to_owned(),
+                            nodes,
+                        },
+                    );
+                }
+                plan
             }
             _ => plan_create(&req, &backend, &self.paths.samba.describe()),
         };
@@ -538,6 +604,11 @@ impl Gateway {
             runner: self.runner.as_ref(),
             registrar: &recorder,
             containers: driver.as_deref(),
+            ha: spec
+                .ha
+                .as_ref()
+                .filter(|h| h.enabled)
+                .map(|_| &crate::ha::PveHa as &dyn provision::HaManager),
         };
         f(&ctx)
     }
@@ -584,7 +655,7 @@ impl Gateway {
             Self::container_config(&rec.spec),
             self.container_driver(&rec.spec),
         ) {
-            return plan_delete_lxc(
+            let mut plan = plan_delete_lxc(
                 rec.spec.id.as_str(),
                 &ct.id,
                 rec.spec.volume.name.as_str(),
@@ -592,6 +663,28 @@ impl Gateway {
                 &Self::describe_backend(&rec.spec.backend),
                 &driver.describe(),
             );
+            if rec.spec.ha.as_ref().is_some_and(|h| h.enabled) {
+                // HA first: it would start a stopped container again. The
+                // node preference is what an undo restores; when the
+                // cluster cannot be asked, an undo leaves HA off (re-run
+                // the delete, or create again).
+                let c = rec.spec.container.as_ref();
+                let nodes = crate::ha::place_container(
+                    self.runner.as_ref(),
+                    c.and_then(|c| c.storage.as_deref()).unwrap_or_default(),
+                    c.map_or(0, |c| c.memory_mb),
+                )
+                .unwrap_or_default();
+                plan.steps.insert(
+                    0,
+                    provision::Step::RemoveHa {
+                        id: ct.id.clone(),
+                        share: rec.spec.id.as_str().to_owned(),
+                        nodes,
+                    },
+                );
+            }
+            return plan;
         }
         plan_delete(
             &Self::share_conf(&rec.spec, self.owned_by_gateway(&rec.state.path)),

@@ -9,7 +9,6 @@
 //! round-trip through the registry.
 
 use std::fmt;
-use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
@@ -1042,8 +1041,8 @@ pub struct Security {
 // ---------------------------------------------------------------------------
 // HA
 
-/// High availability, reserved for the HA work: stored and round-tripped,
-/// validated only syntactically.
+/// High availability: Proxmox VE HA for an LXC-mode share's container
+/// (`enabled`), or a CTDB floating address for a native share (`vip`).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct HaSpec {
     /// Whether the share should be highly available.
@@ -1071,55 +1070,12 @@ impl HaSpec {
 }
 
 fn check_vip(vip: &str) -> Result<()> {
-    const F: &str = "vip";
-    const RULE: &str = "write `address/prefix` or `address/prefix@interface`, e.g. `192.0.2.10/24@vmbr0` or `2001:db8::10/64`";
-    if vip.chars().any(|c| c.is_control() || c.is_whitespace()) {
-        return invalid(
-            F,
-            vip,
-            format!("it contains whitespace or a control character; {RULE}"),
-        );
+    // One parser for every frontend and for the CTDB files.
+    match vip.parse::<ha::ctdb::Vip>() {
+        Ok(_) => Ok(()),
+        Err(ha::ctdb::CtdbSpecError::Vip { reason, .. }) => invalid("vip", vip, reason),
+        Err(e) => invalid("vip", vip, e.to_string()),
     }
-    let (cidr, iface) = match vip.split_once('@') {
-        Some((c, i)) => (c, Some(i)),
-        None => (vip, None),
-    };
-    let Some((addr, prefix)) = cidr.split_once('/') else {
-        return invalid(F, vip, format!("the prefix length is missing; {RULE}"));
-    };
-    let Ok(ip) = addr.parse::<IpAddr>() else {
-        return invalid(
-            F,
-            vip,
-            format!("{addr:?} is not an IPv4 or IPv6 address; {RULE}"),
-        );
-    };
-    let max = if ip.is_ipv4() { 32 } else { 128 };
-    match prefix.parse::<u8>() {
-        Ok(p) if p <= max && prefix.bytes().all(|b| b.is_ascii_digit()) => {}
-        _ => {
-            return invalid(
-                F,
-                vip,
-                format!("prefix length {prefix:?} is not a number from 0 to {max}; {RULE}"),
-            )
-        }
-    }
-    if let Some(i) = iface {
-        let ok = !i.is_empty()
-            && i.len() <= 15
-            && !i.starts_with('-')
-            && i.chars()
-                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'));
-        if !ok {
-            return invalid(
-                F,
-                vip,
-                format!("interface {i:?} is not a network interface name (1 to 15 letters, digits, `_`, `.`, `-`); {RULE}"),
-            );
-        }
-    }
-    Ok(())
 }
 
 // ---------------------------------------------------------------------------

@@ -89,6 +89,9 @@ pub fn check_interface(name: &str) -> Result<(), String> {
             "interface name `{name}` must be 1 to 15 characters"
         ));
     }
+    if name.starts_with('-') {
+        return Err(format!("interface name `{name}` must not start with `-`"));
+    }
     if name == "." || name == ".." {
         return Err(format!("`{name}` is not an interface name"));
     }
@@ -122,6 +125,11 @@ impl FromStr for Vip {
             text: text.to_string(),
             reason,
         };
+        if text.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            return Err(err(
+                "it contains white space or a control character; write ADDR/BITS or ADDR/BITS@IFACE".into(),
+            ));
+        }
         let (addr_bits, interface) = match text.split_once('@') {
             Some((a, i)) => {
                 check_interface(i).map_err(err)?;
@@ -138,9 +146,9 @@ impl FromStr for Vip {
             .parse()
             .map_err(|_| err(format!("`{addr}` is not an IPv4 or IPv6 address")))?;
         let max = if address.is_ipv4() { 32 } else { 128 };
-        let prefix_len: u8 = bits
-            .parse()
-            .ok()
+        let prefix_len: u8 = Some(bits)
+            .filter(|b| !b.is_empty() && b.bytes().all(|c| c.is_ascii_digit()))
+            .and_then(|b| b.parse().ok())
             .filter(|b| (1..=max).contains(b))
             .ok_or_else(|| err(format!("prefix length `{bits}` must be 1 to {max}")))?;
         if address.is_unspecified() || address.is_loopback() || address.is_multicast() {
@@ -729,13 +737,16 @@ mod tests {
             ("192.168.1.50", "prefix length too"),
             ("192.168.1.50/33", "1 to 32"),
             ("192.168.1.50/0", "1 to 32"),
+            ("192.168.1.50/+24", "1 to 32"),
+            ("10.0.0.5/24@-x", "must not start"),
             ("fd00::5/129", "1 to 128"),
             ("192.168.1.0/24", "network address"),
             ("192.168.1.255/24", "broadcast address"),
             ("127.0.0.5/8", "loopback"),
             ("300.1.1.1/24", "not an IPv4"),
             ("10.0.0.5/24@", "1 to 15"),
-            ("10.0.0.5/24@a b", "contains ' '"),
+            ("10.0.0.5/24@a b", "white space"),
+            ("10.0.0.5/24\n", "control character"),
             ("10.0.0.5/24@eth0:1", "contains ':'"),
             ("10.0.0.5/24@averyverylongname0", "1 to 15"),
         ] {

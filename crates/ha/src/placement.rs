@@ -87,6 +87,21 @@ pub struct Placement {
 }
 
 impl Placement {
+    /// A placement recorded earlier (e.g. in a journal): `nodes` most
+    /// preferred first. `None` when empty or when a node repeats.
+    pub fn from_nodes(nodes: Vec<NodePriority>) -> Option<Placement> {
+        let mut names: Vec<&str> = nodes.iter().map(|n| n.node.as_str()).collect();
+        names.sort_unstable();
+        names.dedup();
+        if nodes.is_empty() || names.len() != nodes.len() {
+            return None;
+        }
+        Some(Placement {
+            nodes,
+            rejected: Vec::new(),
+        })
+    }
+
     /// Where the container goes.
     pub fn primary(&self) -> &NodePriority {
         &self.nodes[0]

@@ -151,6 +151,17 @@ pub enum Error {
     /// plan run without one).
     #[error("this plan runs share containers, but no container driver is available (LXC mode needs `pct` on Proxmox or `lxc-start` from package lxc)")]
     NoContainerDriver,
+    /// A step needs the cluster's HA manager and none was given.
+    #[error("this plan configures Proxmox VE HA, but no HA manager is available (HA needs a Proxmox VE node with ha-manager)")]
+    NoHaManager,
+    /// Configuring HA failed.
+    #[error("proxmox ha for container {id}: {problem}")]
+    Ha {
+        /// The container.
+        id: String,
+        /// What failed.
+        problem: String,
+    },
 }
 
 /// Short for `Result<T, Error>`.

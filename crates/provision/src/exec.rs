@@ -46,11 +46,17 @@ pub struct Context<'a> {
     pub registrar: &'a dyn Registrar,
     /// The share containers (LXC mode).
     pub containers: Option<&'a dyn ContainerDriver>,
+    /// The cluster's HA manager (Proxmox).
+    pub ha: Option<&'a dyn crate::HaManager>,
 }
 
 impl Context<'_> {
     fn driver(&self) -> Result<&dyn ContainerDriver> {
         self.containers.ok_or(Error::NoContainerDriver)
+    }
+
+    fn ha(&self) -> Result<&dyn crate::HaManager> {
+        self.ha.ok_or(Error::NoHaManager)
     }
 }
 
@@ -515,6 +521,8 @@ fn apply(step: &Step, ctx: &Context<'_>, state: &mut StepState, resume: bool) ->
             d.stop(ctx.runner, id)?;
             d.destroy(ctx.runner, id)
         }
+        Step::EnsureHa { id, share, nodes } => ctx.ha()?.ensure(ctx.runner, id, share, nodes),
+        Step::RemoveHa { id, share, .. } => ctx.ha()?.remove(ctx.runner, id, share),
     }
 }
 
@@ -572,6 +580,15 @@ fn undo(step: &Step, ctx: &Context<'_>, state: &mut StepState) -> Result<()> {
             d.destroy(ctx.runner, &ct.id)
         }
         Step::StartContainer { id } => ctx.driver()?.stop(ctx.runner, id),
+        Step::EnsureHa { id, share, .. } => ctx.ha()?.remove(ctx.runner, id, share),
+        Step::RemoveHa { id, share, nodes } => {
+            if nodes.is_empty() {
+                // No placement was known when the delete was planned.
+                Ok(())
+            } else {
+                ctx.ha()?.ensure(ctx.runner, id, share, nodes)
+            }
+        }
         Step::StopContainer { id } => {
             // Serving again: the container's smbd is enabled.
             let d = ctx.driver()?;

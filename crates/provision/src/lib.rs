@@ -64,7 +64,7 @@ pub use exec::{
 pub use fsutil::{write_atomic, FileLock};
 pub use plan::{
     plan_create, plan_create_lxc, plan_delete, plan_delete_lxc, ContainerRequest, CreateRequest,
-    Op, Plan, ShareConf, Step,
+    HaManager, HaNode, Op, Plan, ShareConf, Step,
 };
 pub use samba::{NativeSamba, PrivateInstance, INCLUDE_HEADER, INCLUDE_MARKER};
 pub use status::{parse_smbstatus, ShareSessions};

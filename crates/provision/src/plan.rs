@@ -9,7 +9,10 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 use smbconf::{Encryption, GatewayShare};
 
+use runner::Runner;
+
 use crate::container::ContainerConfig;
+use crate::Result;
 
 /// Which operation a plan performs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -206,6 +209,45 @@ pub enum Step {
         /// VMID or name.
         id: String,
     },
+    /// Proxmox: put the share's container under HA with a node
+    /// preference (most preferred first). Undo: take it out again.
+    EnsureHa {
+        /// VMID.
+        id: String,
+        /// The share (names the HA rule or group).
+        share: String,
+        /// Nodes and their priorities, the placement's order.
+        nodes: Vec<HaNode>,
+    },
+    /// Proxmox: take the share's container out of HA (before it is
+    /// stopped: HA would start it again). Undo: put it back with `nodes`.
+    RemoveHa {
+        /// VMID.
+        id: String,
+        /// The share.
+        share: String,
+        /// The node preference to restore on undo (the placement computed
+        /// when the delete was planned).
+        nodes: Vec<HaNode>,
+    },
+}
+
+/// A node of an HA node preference.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HaNode {
+    /// Node name.
+    pub node: String,
+    /// Priority (higher is preferred).
+    pub priority: u32,
+}
+
+/// Puts share containers under the cluster's HA manager (Proxmox VE's
+/// `ha-manager`), implemented by the orchestration layer.
+pub trait HaManager: Send + Sync {
+    /// Makes `id` an HA resource preferring `nodes`; converges when re-run.
+    fn ensure(&self, runner: &dyn Runner, id: &str, share: &str, nodes: &[HaNode]) -> Result<()>;
+    /// Takes `id` out of HA (absent is fine).
+    fn remove(&self, runner: &dyn Runner, id: &str, share: &str) -> Result<()>;
 }
 
 impl Step {
@@ -326,6 +368,15 @@ impl Plan {
             Step::DestroyContainer { id } => {
                 format!("destroy container {id} (the volume is not touched)")
             }
+            Step::EnsureHa { id, nodes, .. } => format!(
+                "put container {id} under Proxmox HA, preferring {}",
+                nodes
+                    .iter()
+                    .map(|n| format!("{} ({})", n.node, n.priority))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            Step::RemoveHa { id, .. } => format!("take container {id} out of Proxmox HA"),
         }
     }
 }

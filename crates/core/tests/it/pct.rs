@@ -12,7 +12,7 @@ use provision::{IpConfig, NativeSamba, Network};
 use runner::{Cmd, RecordingRunner, Reply};
 use smbgw_core::container::{ContainerSpec, CtDriver};
 use smbgw_core::ops::{Gateway, Paths};
-use smbgw_core::spec::{Access, BackendSpec, Mode, ShareSpec, VolumeRef};
+use smbgw_core::spec::{Access, BackendSpec, HaSpec, Mode, ShareSpec, VolumeRef};
 
 const AVAILABLE: &str = "\
 mail            proxmox-mail-gateway-8.2-standard_8.2-1_amd64.tar.zst
@@ -201,6 +201,146 @@ fn pct_create_and_delete_plans_are_valid_proxmox_commands() {
     gw2.delete(&rec.spec.id, false, &|_, _, _| {}).unwrap();
     insta::assert_snapshot!("pct_delete_commands", redact(&r2.transcript(), dir.path()));
     assert!(dir.path().join("volumes/office").is_dir(), "data kept");
+}
+
+/// `pvesh get /cluster/resources --output-format json` of a three-node
+/// cluster: pve2 runs a gateway already, pve3 is offline, Ceph RBD is
+/// shared (field names as pve-manager's PVE/API2/Cluster.pm prints them).
+const RESOURCES: &str = r#"[
+ {"id":"node/pve1","type":"node","node":"pve1","status":"online","maxmem":17179869184,"mem":4294967296,"cpu":0.1,"maxcpu":8},
+ {"id":"node/pve2","type":"node","node":"pve2","status":"online","maxmem":17179869184,"mem":2147483648,"cpu":0.2,"maxcpu":8},
+ {"id":"node/pve3","type":"node","node":"pve3","status":"offline"},
+ {"id":"lxc/101","type":"lxc","node":"pve2","vmid":101,"status":"running","tags":"smbgateway"},
+ {"id":"storage/pve1/ceph-rbd","type":"storage","storage":"ceph-rbd","node":"pve1","status":"available","shared":1},
+ {"id":"storage/pve2/ceph-rbd","type":"storage","storage":"ceph-rbd","node":"pve2","status":"available","shared":1},
+ {"id":"storage/pve1/local","type":"storage","storage":"local","node":"pve1","status":"available","shared":0}
+]"#;
+
+const PVE9: &str = "pve-manager/9.0.10/deb1ca707ec72a89 (running kernel: 6.14.11-2-pve)\n";
+
+fn ha_spec(dir: &Path) -> ShareSpec {
+    let mut s = spec(dir);
+    s.container.as_mut().unwrap().storage = Some("ceph-rbd".into());
+    s.ha = Some(HaSpec::new(true, None).unwrap());
+    s
+}
+
+#[test]
+fn pct_ha_share_is_placed_under_ha_before_it_is_registered_and_taken_out_first() {
+    let dir = tempfile::tempdir().unwrap();
+    let r = Arc::new(RecordingRunner::new());
+    script(&r);
+    for _ in 0..2 {
+        r.on(["pvesh", "get", "/cluster/resources"], Reply::ok(RESOURCES));
+    }
+    r.on(["pveversion"], Reply::ok(PVE9));
+    r.on(["ha-manager", "config"], Reply::ok(""));
+    r.on(["ha-manager", "rules", "config"], Reply::ok("[]\n"));
+    let gw = Gateway::new(paths(dir.path()), r.clone());
+    let spec = ha_spec(dir.path());
+
+    let plan = gw.plan_create(&spec).unwrap();
+    let text = redact(&plan.to_string(), dir.path());
+    insta::assert_snapshot!("pct_ha_create_plan", text);
+    // pve2 already runs a gateway: pve1 first; pve3 is offline.
+    assert!(text.contains("preferring pve1 (2), pve2 (1)"), "{text}");
+    let ha_at = text.find("Proxmox HA").unwrap();
+    assert!(ha_at > text.find("write container").unwrap(), "{text}");
+    assert!(ha_at < text.find("record").unwrap_or(usize::MAX), "{text}");
+
+    gw.create(&spec, &|_, _, _| {}).unwrap();
+    let transcript = redact(&r.transcript(), dir.path());
+    assert!(
+        transcript.contains("$ ha-manager add ct:105 --state started --max_restart 1 --max_relocate 1\n$ ha-manager rules add node-affinity smbgw-office --resources ct:105 --nodes pve1:2,pve2:1 --strict 0\n"),
+        "{transcript}"
+    );
+    assert!(transcript.find("ha-manager add").unwrap() > transcript.find("pct start 105").unwrap());
+    assert!(check_schema(&r.commands()) >= 12);
+
+    // Delete: out of HA first (HA would start the container again), then
+    // stop and destroy.
+    let r2 = Arc::new(RecordingRunner::new());
+    r2.on(["pvesh", "get", "/cluster/resources"], Reply::ok(RESOURCES));
+    r2.on(["pveversion"], Reply::ok(PVE9));
+    r2.on(
+        ["ha-manager", "config"],
+        Reply::ok("ct:105\n\tmax_relocate 1\n\tmax_restart 1\n\tstate started\n\n"),
+    );
+    r2.on(
+        ["ha-manager", "rules", "config"],
+        Reply::ok(r#"[{"enabled":1,"nodes":"pve1:2,pve2:1","resources":"ct:105","rule":"smbgw-office","strict":"0","type":"node-affinity"}]"#),
+    );
+    r2.on(["pct", "status", "105"], Reply::ok("status: running\n"));
+    for _ in 0..3 {
+        r2.on(["pct", "status", "105"], Reply::ok("status: stopped\n"));
+    }
+    let gw2 = Gateway::new(paths(dir.path()), r2.clone());
+    gw2.delete(&spec.id, false, &|_, _, _| {}).unwrap();
+    let t = r2.transcript();
+    let removed = t
+        .find("$ ha-manager remove ct:105")
+        .expect("resource removed");
+    assert!(
+        t.find("$ ha-manager rules remove smbgw-office").unwrap() < removed,
+        "{t}"
+    );
+    assert!(
+        removed
+            < t.find("$ pct stop 105")
+                .or(t.find("$ pct shutdown 105"))
+                .unwrap(),
+        "{t}"
+    );
+}
+
+#[test]
+fn ha_is_refused_where_it_cannot_work_before_anything_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let r = Arc::new(RecordingRunner::new());
+    r.on(["pvesh", "get", "/cluster/resources"], Reply::ok(RESOURCES));
+    let gw = Gateway::new(paths(dir.path()), r.clone());
+    let ha_spec = |dir: &Path| {
+        let mut s = ha_spec(dir);
+        s.container.as_mut().unwrap().id = Some("105".into());
+        s
+    };
+    // Root filesystem on a storage other nodes cannot reach.
+    let mut s = ha_spec(dir.path());
+    s.container.as_mut().unwrap().storage = Some("local".into());
+    let e = gw.plan_create(&s).unwrap_err().to_string();
+    assert!(e.contains("shared storage"), "{e}");
+    // No root filesystem storage given.
+    let mut s = ha_spec(dir.path());
+    s.container.as_mut().unwrap().storage = None;
+    let e = gw.plan_create(&s).unwrap_err().to_string();
+    assert!(e.contains("--ct-storage"), "{e}");
+    // Plain LXC has no HA manager.
+    let mut s = ha_spec(dir.path());
+    s.container.as_mut().unwrap().driver = CtDriver::Lxc;
+    let e = gw.plan_create(&s).unwrap_err().to_string();
+    assert!(e.contains("pct driver"), "{e}");
+    // Native mode fails over with CTDB, not Proxmox HA.
+    let mut s = ha_spec(dir.path());
+    s.mode = Mode::Native;
+    s.container = None;
+    let e = gw.plan_create(&s).unwrap_err().to_string();
+    assert!(e.contains("--ctdb --vip"), "{e}");
+    // A floating address is for native shares.
+    let mut s = spec(dir.path());
+    s.ha = Some(HaSpec::new(false, Some("192.0.2.60/24@vmbr0")).unwrap());
+    let e = gw.plan_create(&s).unwrap_err().to_string();
+    assert!(e.contains("--ha"), "{e}");
+    // Native with a floating address on a node without CTDB.
+    s.mode = Mode::Native;
+    s.container = None;
+    let e = gw.plan_create(&s).unwrap_err().to_string();
+    assert!(e.contains("not set up for CTDB"), "{e}");
+    let ran: Vec<String> = r.commands().iter().map(|c| c.argv().join(" ")).collect();
+    assert!(
+        ran.iter()
+            .all(|c| c.starts_with("pvesh get /cluster/resources")),
+        "only the cluster was asked: {ran:?}"
+    );
 }
 
 #[test]

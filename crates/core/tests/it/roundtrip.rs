@@ -77,22 +77,27 @@ fn names() -> impl Strategy<Value = Vec<String>> {
         .prop_map(|s| s.into_iter().collect())
 }
 
+/// Floating addresses core accepts: IPv4 hosts in 10/8 (never a network
+/// or broadcast address of their prefix), IPv6 in fd00::/8.
 fn vip() -> impl Strategy<Value = String> {
     prop_oneof![
         (
-            any::<[u8; 4]>(),
-            0u8..=32,
+            any::<[u8; 2]>(),
+            1u8..=254,
+            prop_oneof![8u8..=24, Just(32u8)],
             proptest::option::of("[a-z][a-z0-9]{0,6}(\\.[0-9]{1,3})?")
         )
-            .prop_map(|(a, p, i)| {
-                let ip = std::net::Ipv4Addr::from(a);
+            .prop_map(|(a, last, p, i)| {
+                let ip = std::net::Ipv4Addr::new(10, a[0], a[1], last);
                 match i {
                     Some(i) => format!("{ip}/{p}@{i}"),
                     None => format!("{ip}/{p}"),
                 }
             }),
-        (any::<u128>(), 0u8..=128)
-            .prop_map(|(a, p)| format!("{}/{p}", std::net::Ipv6Addr::from(a))),
+        (any::<u128>(), 1u8..=128).prop_map(|(a, p)| {
+            let a = (a & !(0xff << 120)) | (0xfd << 120);
+            format!("{}/{p}", std::net::Ipv6Addr::from(a))
+        }),
     ]
 }
 

@@ -126,6 +126,7 @@ fn run_create(
         runner: r,
         registrar: reg,
         containers: None,
+        ha: None,
     };
     Executor::new(w.root.join("state"))
         .with_fault(fault)
@@ -287,6 +288,7 @@ fn delete_failure_re_serves_the_share() {
         runner: &r,
         registrar: &reg,
         containers: None,
+        ha: None,
     };
     let fault = Fault {
         step: 1,
@@ -351,6 +353,7 @@ fn a_resumed_run_that_fails_also_undoes_the_interrupted_runs_later_steps() {
         runner: &r,
         registrar: &reg,
         containers: None,
+        ha: None,
     };
     // Serve by hand what the killed run had done, and leave its journal.
     run_create(&w, &reg, &r, None).unwrap();

@@ -149,6 +149,16 @@ sub properties {
             pattern => '[A-Za-z][A-Za-z0-9_.-]*',
             maxLength => 255,
         },
+        'smbgw-ha' => {
+            description => "LXC mode on Proxmox: put the share's container under Proxmox HA (needs smbgw-ct-storage on shared storage).",
+            type => 'boolean',
+        },
+        'smbgw-vip' => {
+            description => "Native mode on a CTDB cluster: the floating address clients use, ADDR/BITS[\@IFACE].",
+            type => 'string',
+            pattern => '[0-9A-Fa-f:.]+/\d{1,3}(?:\@[A-Za-z0-9_.-]{1,15})?',
+            maxLength => 64,
+        },
         'smbgw-backend' => {
             description => "Where the share's volume lives.",
             type => 'string',
@@ -252,6 +262,7 @@ sub options {
         smbgw-read-only smbgw-signing smbgw-encryption smbgw-comment smbgw-mode
         smbgw-ct-driver smbgw-ct-id smbgw-memory smbgw-swap smbgw-cores
         smbgw-privileged smbgw-bridge smbgw-vlan smbgw-ip smbgw-gw smbgw-ct-storage
+        smbgw-ha smbgw-vip
     );
     # A fixed option can be omitted at creation; these are also optional.
     $_->{optional} = 1 for values %fixed;
@@ -419,6 +430,10 @@ sub share_spec {
     $spec->{quota} = $scfg->{'smbgw-quota'} if defined($scfg->{'smbgw-quota'});
     $spec->{comment} = $scfg->{'smbgw-comment'} if defined($scfg->{'smbgw-comment'});
     $spec->{container} = $class->container_spec($scfg) if $spec->{mode} eq 'lxc';
+    if ($scfg->{'smbgw-ha'} || defined($scfg->{'smbgw-vip'})) {
+        $spec->{ha} = { enabled => _bool($scfg->{'smbgw-ha'}) };
+        $spec->{ha}->{vip} = $scfg->{'smbgw-vip'} if defined($scfg->{'smbgw-vip'});
+    }
     return $spec;
 }
 
