@@ -238,12 +238,10 @@ fn ha_section(root: &std::path::Path) -> Result<String> {
 /// The HA section from the failover test's `key=value` lines.
 fn render_ha(f: &BTreeMap<String, String>) -> String {
     let s = |k: &str| f.get(k).cloned().unwrap_or_else(|| "?".into());
-    let under = |k: &str, limit_ms: f64| {
-        match f.get(k).and_then(|v| v.parse::<f64>().ok()) {
-            Some(v) if v < limit_ms => "yes",
-            Some(_) => "**no**",
-            None => "?",
-        }
+    let under = |k: &str, limit_ms: f64| match f.get(k).and_then(|v| v.parse::<f64>().ok()) {
+        Some(v) if v < limit_ms => "yes",
+        Some(_) => "**no**",
+        None => "?",
     };
     let ratio = |k: &str, baseline_ms: f64| {
         f.get(k)
@@ -255,7 +253,7 @@ fn render_ha(f: &BTreeMap<String, String>) -> String {
     let _ = writeln!(md, "\n{HA_HEADING}\n");
     let _ = writeln!(
         md,
-        "Measured on {} ({}) by `SMBGW_REQUIRE_REAL=1 cargo {}`. Three nodes in network namespaces on one bridge, each running ctdbd 4.17 and smbd with `clustering = yes` from the files `pve-smbgateway ctdb render` writes (quorum cluster lock on the shared directory, fast failure detection: keepalive 1 s × 3, leader timeout 2 s, re-recovery 3 s); a client namespace writes 3 files through the floating address, then the node holding it fails. Time = from the failure until a NEW smbclient connection to the floating address reads back every file written so far ({} files in the end, none lost). Each of the {} runs does both failures; on odd runs the link-loss victim is the CTDB leader (it holds the cluster lock), on even runs another node; a crash hits whichever node holds the address. The baseline is CTDB's defaults as measured in ../shared/notes/real-components.md (27.6 s link loss); the product target is 30 s.\\n",
+        "Measured on {} ({}) by `SMBGW_REQUIRE_REAL=1 cargo {}`. Three nodes in network namespaces on one bridge, each running ctdbd 4.17 and smbd with `clustering = yes` from the files `pve-smbgateway ctdb render` writes (quorum cluster lock on the shared directory, fast failure detection: keepalive 1 s × 3, leader timeout 2 s, re-recovery 3 s); a client namespace writes 3 files through the floating address, then the node holding it fails. Time = from the failure until a NEW smbclient connection to the floating address reads back every file written so far ({} files in the end, none lost). Each of the {} runs does both failures; on odd runs the link-loss victim is the CTDB leader (it holds the cluster lock), on even runs another node; a crash hits whichever node holds the address. The baseline is CTDB's defaults as measured in ../shared/notes/real-components.md (27.6 s link loss); the product target is 30 s.\n",
         date(),
         machine(),
         HA_ARGS.join(" "),
@@ -289,7 +287,7 @@ fn render_ha(f: &BTreeMap<String, String>) -> String {
     );
     let _ = writeln!(
         md,
-        "\\nWhat the figures are made of: a node's link loss is noticed after 3 missed keepalives (~3 s); when the cut-off node is the leader, it gives up the quorum lock once it sees no majority (two polls, 0.5 s apart) and the others elect a leader at their next try (leader timeout 2 s), then recover and move the address (~0.2 s). With CTDB's own fcntl helper the cut-off leader would keep the lock and the address would never move (observed). A crash is seen at once (the TCP connection drops); a crashed leader is replaced only after the leader timeout, so that case takes ~1 s longer. The rest is the client: a connection attempt that raced the takeover waits for TCP's 1 s SYN retransmission.\\n\\nKnown limits, observed while building the test: `ctdb moveip` and a leader that dies during a takeover run leave takeover runs disabled on the other nodes for 20–60 s, during which nothing fails over; the test measures from a settled cluster (healthy for 2 s) and waits out a `moveip`."
+        "\nWhat the figures are made of: a node's link loss is noticed after 3 missed keepalives (~3 s); when the cut-off node is the leader, it gives up the quorum lock once it sees no majority (two polls, 0.5 s apart) and the others elect a leader at their next try (leader timeout 2 s), then recover and move the address (~0.2 s). With CTDB's own fcntl helper the cut-off leader would keep the lock and the address would never move (observed). A crash is seen at once (the TCP connection drops); a crashed leader is replaced only after the leader timeout, so that case takes ~1 s longer. The rest is the client: a connection attempt that raced the takeover waits for TCP's 1 s SYN retransmission.\n\nKnown limits, observed while building the test: `ctdb moveip` and a leader that dies during a takeover run leave takeover runs disabled on the other nodes for 20–60 s, during which nothing fails over; the test measures from a settled cluster (healthy for 2 s) and waits out a `moveip`."
     );
     md
 }
@@ -561,7 +559,12 @@ fn replace_section(text: &str, heading: &str, section: &str) -> String {
 /// Runs the gateway benchmark and renders its section (starting with a
 /// blank line and the heading).
 fn gateway_section(root: &std::path::Path) -> Result<String> {
-    Ok(render_gateway(&bench_test(root, "gateway", GATEWAY_ARGS, &[])?))
+    Ok(render_gateway(&bench_test(
+        root,
+        "gateway",
+        GATEWAY_ARGS,
+        &[],
+    )?))
 }
 
 /// The gateway section from the benchmark's `key=value` lines.
