@@ -5,6 +5,7 @@
 
 mod conf;
 mod ctdb;
+mod metrics;
 mod share;
 mod syslog;
 
@@ -116,6 +117,8 @@ enum Command {
         /// Only this share.
         id: Option<String>,
     },
+    /// Share metrics: sessions, open files, I/O, space; the quota alert.
+    Metrics(metrics::MetricsArgs),
     /// SMB users of workgroup shares.
     #[command(subcommand)]
     User(share::UserCommand),
@@ -164,6 +167,7 @@ fn main() -> ExitCode {
         Command::Status { id } => share::status(&cli.global, id.as_deref()),
         Command::Apply { id } => share::apply(&cli.global, id.as_deref()),
         Command::User(cmd) => share::user(&cli.global, cmd),
+        Command::Metrics(args) => metrics::run(&cli.global, args),
     };
     match result {
         Ok(code) => code,

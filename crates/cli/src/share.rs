@@ -50,7 +50,7 @@ impl From<smbgw_core::Error> for Failure {
     }
 }
 
-type Outcome = Result<ExitCode, Failure>;
+pub(crate) type Outcome = Result<ExitCode, Failure>;
 
 fn invalid(msg: String) -> Failure {
     Failure {
@@ -252,7 +252,7 @@ pub enum UserCommand {
     List,
 }
 
-fn gateway(g: &GlobalOpts) -> Result<Gateway, Failure> {
+pub(crate) fn gateway(g: &GlobalOpts) -> Result<Gateway, Failure> {
     let mut paths = match &g.sandbox {
         Some(dir) => {
             let dir = absolute(dir)?;
@@ -290,7 +290,7 @@ fn absolute(p: &Path) -> Result<PathBuf, Failure> {
     std::path::absolute(p).map_err(|e| anyhow!("bad path {}: {e}", p.display()).into())
 }
 
-fn print_json<T: Serialize>(g: &GlobalOpts, value: &T) -> Result<(), Failure> {
+pub(crate) fn print_json<T: Serialize>(g: &GlobalOpts, value: &T) -> Result<(), Failure> {
     let text = match g.output_format {
         OutputFormat::JsonPretty => serde_json::to_string_pretty(value),
         _ => serde_json::to_string(value),
@@ -308,7 +308,7 @@ fn progress(g: &GlobalOpts) -> impl Fn(usize, usize, &str) + '_ {
     }
 }
 
-fn parse_id(id: &str) -> Result<ShareId, Failure> {
+pub(crate) fn parse_id(id: &str) -> Result<ShareId, Failure> {
     Ok(ShareId::new(id)?)
 }
 

@@ -205,6 +205,14 @@ pub enum Error {
         /// The group.
         group: String,
     },
+    /// A tool printed something the gateway cannot read.
+    #[error("cannot read the output of `{tool}`: {reason}")]
+    ToolOutput {
+        /// The command.
+        tool: &'static str,
+        /// What is wrong with it.
+        reason: String,
+    },
     /// The spec recorded in a journal cannot be read back.
     #[error("the journal of share `{id}` does not hold a usable share spec ({reason}); inspect the journal under the state directory, remove it, and run `pve-smbgateway apply`")]
     JournalSpec {
@@ -263,6 +271,7 @@ impl Error {
             | Error::DuplicateSection { .. }
             | Error::Section { .. } => ErrorKind::Registry,
             Error::JournalSpec { .. } => ErrorKind::NeedsApply,
+            Error::ToolOutput { .. } => ErrorKind::Other,
             Error::Provision(p) => match p {
                 P::InvalidUser(_) | P::NoSuchUser(_) | P::Password(_) => ErrorKind::Input,
                 P::Busy { .. } => ErrorKind::Busy,

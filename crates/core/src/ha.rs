@@ -156,14 +156,7 @@ pub fn check_ctdb_node(ctdb_dir: &Path, samba_conf: &Path, vip: &str) -> Result<
             file.display()
         )));
     }
-    struct Files;
-    impl smbconf::Loader for Files {
-        fn load(&self, path: &str) -> Option<String> {
-            std::fs::read_to_string(path).ok()
-        }
-    }
-    let conf = std::fs::read_to_string(samba_conf).unwrap_or_default();
-    let cfg = smbconf::Config::load(&conf, samba_conf.to_str(), &Files);
+    let cfg = crate::ops::load_samba_conf(samba_conf);
     if cfg.global("clustering").as_deref() != Some("Yes") {
         return Err(not_ready(format!(
             "smbd on this node is not clustered: include {} (written by `pve-smbgateway ctdb render`) from {} or set `clustering = yes`",

@@ -77,6 +77,7 @@
 pub mod container;
 pub mod error;
 pub mod ha;
+pub mod metrics;
 pub mod ops;
 pub mod registry;
 pub mod spec;

@@ -94,7 +94,7 @@ impl Paths {
 pub struct Gateway {
     paths: Paths,
     registry: Registry,
-    runner: Arc<dyn Runner>,
+    pub(crate) runner: Arc<dyn Runner>,
     fault: Option<Fault>,
     /// The gid of [`SHARE_GROUP`] once known (it never changes once the
     /// group exists; a missing group is asked again).
@@ -445,7 +445,7 @@ impl Gateway {
     }
 
     /// The container of a (resolved) LXC-mode spec.
-    fn container_config(spec: &ShareSpec) -> Option<ContainerConfig> {
+    pub(crate) fn container_config(spec: &ShareSpec) -> Option<ContainerConfig> {
         let c = spec.container.as_ref()?;
         Some(ContainerConfig {
             id: c.id.clone()?,
@@ -463,7 +463,7 @@ impl Gateway {
     }
 
     /// The driver running an LXC-mode share's container.
-    fn container_driver(&self, spec: &ShareSpec) -> Option<Box<dyn ContainerDriver>> {
+    pub(crate) fn container_driver(&self, spec: &ShareSpec) -> Option<Box<dyn ContainerDriver>> {
         let c = spec.container.as_ref().filter(|_| spec.mode == Mode::Lxc)?;
         Some(match c.driver {
             CtDriver::Pct => Box::new(PctDriver {
@@ -1192,20 +1192,11 @@ impl Gateway {
     /// below the gateway's security defaults. The administrator's globals
     /// are theirs, so these are reported, not changed.
     pub fn samba_warnings(&self) -> Vec<String> {
-        struct Files;
-        impl smbconf::Loader for Files {
-            fn load(&self, path: &str) -> Option<String> {
-                std::fs::read_to_string(path).ok()
-            }
-        }
         let samba = &self.paths.samba;
-        if samba.private_instance().is_some() {
+        if samba.private_instance().is_some() || !samba.conf().is_file() {
             return Vec::new();
         }
-        let Ok(text) = std::fs::read_to_string(samba.conf()) else {
-            return Vec::new();
-        };
-        let cfg = smbconf::Config::load(&text, None, &Files);
+        let cfg = load_samba_conf(samba.conf());
         let mut out = Vec::new();
         let weak = ["CORE", "COREPLUS", "LANMAN1", "LANMAN2", "NT1", "SMB2_02"];
         if let Some(p) = cfg.global("server min protocol") {
@@ -1268,4 +1259,17 @@ fn on_path(program: &str) -> bool {
                 .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
         })
     })
+}
+
+/// An smb.conf as smbd reads it, includes followed (an unreadable file
+/// reads as empty, as smbd skips it).
+pub(crate) fn load_samba_conf(path: &Path) -> smbconf::Config {
+    struct Files;
+    impl smbconf::Loader for Files {
+        fn load(&self, path: &str) -> Option<String> {
+            std::fs::read_to_string(path).ok()
+        }
+    }
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    smbconf::Config::load(&text, path.to_str(), &Files)
 }

@@ -167,6 +167,8 @@ impl NativeSamba {
                 ports: Some(vec![p.port]),
                 interfaces: vec!["lo".into()],
                 state_dir: Some(dir.to_owned()),
+                // Counts and bytes for `metrics` (no timing: cheap).
+                extra_globals: vec![("smbd profiling level".into(), "count".into())],
                 ..GatewayConf::default()
             };
             let text = conf.render().map_err(|source| Error::Emit {
