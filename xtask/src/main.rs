@@ -146,6 +146,42 @@ fn install_deps() -> Result<()> {
             "3.8.0",
         ]))?;
     }
+    install_promtool()?;
+    Ok(())
+}
+
+/// Where the tests find `promtool` (the Prometheus format checker).
+pub(crate) const PROMTOOL: &str = "/var/cache/pve-smbgateway-tests/promtool/promtool";
+
+/// `promtool` alone, taken out of Debian's prometheus package without
+/// installing it (the package brings a daemon and 96 MB; the checker is
+/// one static binary).
+fn install_promtool() -> Result<()> {
+    let target = std::path::Path::new(PROMTOOL);
+    if target.is_file() {
+        return Ok(());
+    }
+    let dir = tempdir_path("promtool")?;
+    run(Command::new("apt-get").current_dir(&dir).args([
+        "-o",
+        "DPkg::Lock::Timeout=600",
+        "download",
+        "-qq",
+        "prometheus",
+    ]))?;
+    let deb = std::fs::read_dir(&dir)?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .find(|p| p.extension().is_some_and(|x| x == "deb"))
+        .context("apt-get download prometheus left no .deb")?;
+    run(Command::new("sh").current_dir(&dir).arg("-c").arg(format!(
+        "dpkg-deb --fsys-tarfile '{}' | tar -x ./usr/bin/promtool",
+        deb.display()
+    )))?;
+    let parent = target.parent().context("promtool path")?;
+    std::fs::create_dir_all(parent)?;
+    std::fs::rename(dir.join("usr/bin/promtool"), target)
+        .or_else(|_| std::fs::copy(dir.join("usr/bin/promtool"), target).map(drop))?;
+    let _ = std::fs::remove_dir_all(&dir);
     Ok(())
 }
 

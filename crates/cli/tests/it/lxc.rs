@@ -25,7 +25,7 @@ const LXC_TOOLS: &[&str] = &[
     "nsenter",
 ];
 
-fn lxc_sandbox(test: &str) -> Option<GatewaySandbox> {
+pub(crate) fn lxc_sandbox(test: &str) -> Option<GatewaySandbox> {
     if !testkit::require(test, LXC_TOOLS, "apt-get install -y lxc debootstrap") {
         return None;
     }

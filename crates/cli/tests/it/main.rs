@@ -15,6 +15,7 @@ mod e2e;
 mod failover;
 mod faults;
 mod lxc;
+mod metrics;
 
 use std::path::{Path, PathBuf};
 use std::process::Output;

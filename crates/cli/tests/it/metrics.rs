@@ -1,0 +1,417 @@
+//! Share metrics against real smbd (issue: metrics): counters rise by at
+//! least the bytes moved through smbclient, sessions and open files appear
+//! and disappear, the Prometheus text passes promtool, the quota alert
+//! fires once per crossing and re-arms, and events reach syslog.
+
+use std::io::Write as _;
+use std::os::unix::net::UnixDatagram;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+use testkit::ZfsPool;
+
+use crate::{ok, sandbox};
+
+const PW: &str = "Metrics-pw-1";
+
+/// Where `cargo xtask install-deps` puts promtool.
+const PROMTOOL: &str = "/var/cache/pve-smbgateway-tests/promtool/promtool";
+
+fn metrics(sb: &testkit::sandbox::GatewaySandbox, args: &[&str]) -> Value {
+    let mut a = vec!["metrics", "--output-format", "json", "--no-alerts"];
+    a.extend_from_slice(args);
+    serde_json::from_str(&ok(&sb.run(&a))).unwrap()
+}
+
+fn share<'a>(m: &'a Value, name: &str) -> &'a Value {
+    m["shares"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["share"] == name)
+        .unwrap_or_else(|| panic!("no {name} in {m}"))
+}
+
+/// Polls `f` for up to 10 s (live sessions flush their counters about once
+/// a second).
+fn eventually(what: &str, mut f: impl FnMut() -> Option<String>) {
+    let t = Instant::now();
+    let mut last = String::new();
+    while t.elapsed() < Duration::from_secs(10) {
+        match f() {
+            None => return,
+            Some(why) => last = why,
+        }
+        std::thread::sleep(Duration::from_millis(250));
+    }
+    panic!("{what}: {last}");
+}
+
+/// Checks Prometheus text with promtool (fails the test under the
+/// project's test command when promtool is missing).
+pub(crate) fn promtool_check(text: &str) {
+    if !Path::new(PROMTOOL).is_file() {
+        assert!(
+            std::env::var_os("SMBGW_REQUIRE_REAL").is_none(),
+            "{PROMTOOL} missing: run `cargo xtask install-deps`"
+        );
+        eprintln!("skipping the promtool check: {PROMTOOL} missing");
+        return;
+    }
+    let mut child = Command::new(PROMTOOL)
+        .args(["check", "metrics"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(text.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "promtool check metrics: {}{}\n{text}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn native_share_counters_sessions_and_prometheus() {
+    let Some(sb) = sandbox("native_share_counters_sessions_and_prometheus") else {
+        return;
+    };
+    sb.add_user("alice", PW);
+    ok(&sb.run(&["create", "mx", "--users", "alice"]));
+    let m = metrics(&sb, &[]);
+    let s = share(&m, "mx");
+    assert_eq!(s["served"], true, "{m}");
+    assert_eq!(s["sessions"], 0, "{m}");
+    assert_eq!(s["io_scope"], "server", "{m}");
+    assert!(
+        m["spawns"].as_u64().unwrap() <= 3,
+        "two smbstatus and one ping: {m}"
+    );
+    let io = |m: &Value, k: &str| share(m, "mx")["io"][k].as_u64().unwrap();
+    let (r0, w0) = (io(&m, "read_bytes"), io(&m, "write_bytes"));
+
+    // 4 MiB up and down through smbclient.
+    let client = sb.base().join("client");
+    std::fs::create_dir_all(&client).unwrap();
+    std::fs::write(client.join("big.bin"), vec![7u8; 4 << 20]).unwrap();
+    ok(&sb.smbclient(
+        "mx",
+        "alice",
+        PW,
+        "put big.bin; get big.bin back.bin",
+        &[],
+        &client,
+    ));
+    eventually("the counters rise by the bytes moved", || {
+        let m = metrics(&sb, &[]);
+        let (r, w) = (io(&m, "read_bytes"), io(&m, "write_bytes"));
+        (r < r0 + (4 << 20) || w < w0 + (4 << 20))
+            .then(|| format!("read {r0} -> {r}, written {w0} -> {w}"))
+    });
+
+    // A session holding a file open.
+    let mut held = Command::new("smbclient")
+        .arg("-p")
+        .arg(sb.port.to_string())
+        .args(["//127.0.0.1/mx", "-U", "alice"])
+        .env("PASSWD", PW)
+        .current_dir(&client)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stdin = held.stdin.take().unwrap();
+    stdin.write_all(b"open big.bin\n").unwrap();
+    stdin.flush().unwrap();
+    eventually("the session and its open file appear", || {
+        let m = metrics(&sb, &["mx"]);
+        let s = share(&m, "mx");
+        (s["sessions"] != 1 || s["open_files"].as_u64().unwrap_or(0) < 1).then(|| s.to_string())
+    });
+    // Prometheus text, on stdout and as a textfile.
+    let prom_file = sb.base().join("prom/pve-smbgateway.prom");
+    std::fs::create_dir_all(prom_file.parent().unwrap()).unwrap();
+    let text = ok(&sb.run(&[
+        "metrics",
+        "--prometheus",
+        "--no-alerts",
+        "--textfile",
+        &prom_file.to_string_lossy(),
+    ]));
+    assert!(
+        text.contains("pve_smbgw_share_sessions{share=\"mx\",mode=\"native\"} 1\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("pve_smbgw_native_written_bytes_total{smbd=\"host\"} "),
+        "{text}"
+    );
+    promtool_check(&text);
+    promtool_check(&std::fs::read_to_string(&prom_file).unwrap());
+
+    stdin.write_all(b"quit\n").unwrap();
+    drop(stdin);
+    held.wait().unwrap();
+    eventually("the session disappears", || {
+        let m = metrics(&sb, &["mx"]);
+        let s = share(&m, "mx");
+        (s["sessions"] != 0 || s["open_files"] != 0).then(|| s.to_string())
+    });
+    // Text output names the share.
+    let t = ok(&sb.run(&["metrics", "--no-alerts"]));
+    assert!(
+        t.starts_with("mx (native): up | sessions 0 | open files 0"),
+        "{t}"
+    );
+    // A share that does not exist.
+    assert_eq!(sb.run(&["metrics", "nope"]).status.code(), Some(4));
+}
+
+/// A datagram socket standing in for /dev/log.
+struct Syslog {
+    socket: UnixDatagram,
+    path: PathBuf,
+}
+
+impl Syslog {
+    fn new(dir: &Path) -> Syslog {
+        let path = dir.join("syslog.sock");
+        let socket = UnixDatagram::bind(&path).unwrap();
+        socket
+            .set_read_timeout(Some(Duration::from_millis(200)))
+            .unwrap();
+        Syslog { socket, path }
+    }
+
+    fn drain(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        let mut buf = [0u8; 4096];
+        while let Ok(n) = self.socket.recv(&mut buf) {
+            out.push(String::from_utf8_lossy(&buf[..n]).into_owned());
+        }
+        out
+    }
+}
+
+#[test]
+fn quota_alert_fires_once_per_crossing_and_rearms() {
+    let Some(pool) = ZfsPool::new_shared("quota_alert_fires_once_per_crossing_and_rearms") else {
+        return;
+    };
+    let Some(sb) = sandbox("quota_alert_fires_once_per_crossing_and_rearms") else {
+        return;
+    };
+    ok(&sb.run(&[
+        "create",
+        "qa",
+        "--backend",
+        "zfs",
+        "--zfs-parent",
+        &pool.pool,
+        "--quota",
+        "64M",
+    ]));
+    let hook_out = sb.base().join("hook.log");
+    let hook = format!(
+        "cat >> '{}'; echo >> '{}'",
+        hook_out.display(),
+        hook_out.display()
+    );
+    let log = Syslog::new(sb.base());
+    let run = || {
+        let out = sb
+            .cmd(&[
+                "metrics",
+                "--alert-threshold",
+                "50",
+                "--alert-hook",
+                &hook,
+                "--output-format",
+                "json",
+            ])
+            .env("SMBGW_SYSLOG_SOCKET", &log.path)
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        let m: Value = serde_json::from_str(&ok(&out)).unwrap();
+        share(&m, "qa")["used_percent"].as_f64().unwrap_or(0.0)
+    };
+    let fired = || {
+        std::fs::read_to_string(&hook_out)
+            .unwrap_or_default()
+            .lines()
+            .filter(|l| !l.trim().is_empty())
+            .map(|l| serde_json::from_str::<Value>(l).unwrap())
+            .collect::<Vec<_>>()
+    };
+    assert!(run() < 50.0);
+    assert!(fired().is_empty());
+
+    let path = {
+        let m = ok(&sb.run(&["show", "qa", "--output-format", "json"]));
+        let v: Value = serde_json::from_str(&m).unwrap();
+        PathBuf::from(v["path"].as_str().unwrap_or_else(|| panic!("{v}")))
+    };
+    let fill = path.join("fill.bin");
+    std::fs::write(&fill, vec![0x5au8; 40 << 20]).unwrap();
+    let t = Instant::now();
+    // ZFS reports the space once the transaction group is written.
+    while run() < 50.0 {
+        assert!(t.elapsed() < Duration::from_secs(60), "usage never rose");
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    let f = fired();
+    assert_eq!(f.len(), 1, "{f:?}");
+    assert_eq!(f[0]["event"], "quota-threshold");
+    assert_eq!(f[0]["share"], "qa");
+    assert_eq!(f[0]["threshold_percent"], 50.0);
+    assert!(f[0]["used_percent"].as_f64().unwrap() >= 50.0);
+    // Still above: nothing more.
+    run();
+    run();
+    assert_eq!(fired().len(), 1, "fires exactly once");
+    let lines = log.drain();
+    assert!(
+        lines.iter().any(|l| l.contains("pve-smbgw[")
+            && l.contains("event=quota-threshold")
+            && l.contains("share=qa")),
+        "{lines:?}"
+    );
+
+    // Below again: re-armed (logged, no hook), then a new crossing fires.
+    std::fs::remove_file(&fill).unwrap();
+    let t = Instant::now();
+    while run() >= 50.0 {
+        assert!(t.elapsed() < Duration::from_secs(60), "usage never fell");
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    assert_eq!(fired().len(), 1);
+    assert!(log
+        .drain()
+        .iter()
+        .any(|l| l.contains("event=quota-rearmed")));
+    std::fs::write(&fill, vec![0x5au8; 40 << 20]).unwrap();
+    let t = Instant::now();
+    while fired().len() < 2 {
+        assert!(
+            t.elapsed() < Duration::from_secs(60),
+            "the second crossing never fired"
+        );
+        run();
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    assert_eq!(fired().len(), 2);
+
+    // A failing hook is reported, not fatal.
+    std::fs::remove_file(&fill).unwrap();
+    let t = Instant::now();
+    while run() >= 50.0 {
+        assert!(t.elapsed() < Duration::from_secs(60), "usage never fell");
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    std::fs::write(&fill, vec![0x5au8; 40 << 20]).unwrap();
+    let t = Instant::now();
+    loop {
+        let out = sb
+            .cmd(&[
+                "metrics",
+                "--alert-threshold",
+                "50",
+                "--alert-hook",
+                "exit 3",
+            ])
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{out:?}");
+        if String::from_utf8_lossy(&out.stderr).contains("the alert hook failed for share qa") {
+            break;
+        }
+        assert!(
+            t.elapsed() < Duration::from_secs(60),
+            "the failing hook never ran"
+        );
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    ok(&sb.run(&["delete", "qa", "--purge"]));
+}
+
+#[test]
+fn lxc_share_counters_are_the_containers_own() {
+    use crate::lxc::{ct_pid, lxc_sandbox, smbclient_in};
+    let Some(sb) = lxc_sandbox("lxc_share_counters_are_the_containers_own") else {
+        return;
+    };
+    ok(&sb.run(&[
+        "create",
+        "cm",
+        "--mode",
+        "lxc",
+        "--ct-driver",
+        "lxc",
+        "--users",
+        "alice",
+    ]));
+    let m = metrics(&sb, &["cm"]);
+    let s = share(&m, "cm");
+    assert_eq!(s["served"], true, "{m}");
+    assert_eq!(s["io_scope"], "share", "{m}");
+    assert_eq!(m["spawns"], 1, "one process for the container: {m}");
+    let io = |m: &Value, k: &str| share(m, "cm")["io"][k].as_u64().unwrap();
+    let w0 = io(&m, "write_bytes");
+    let client = sb.base().join("client");
+    std::fs::create_dir_all(&client).unwrap();
+    std::fs::write(client.join("big.bin"), vec![3u8; 4 << 20]).unwrap();
+    let out = smbclient_in(&sb, "cm", "alice", "put big.bin", &client).unwrap();
+    ok(&out);
+    eventually("the container's counters rise by the bytes written", || {
+        let m = metrics(&sb, &["cm"]);
+        let w = io(&m, "write_bytes");
+        (w < w0 + (4 << 20)).then(|| format!("written {w0} -> {w}: {m}"))
+    });
+    // A session held open from the container's network namespace.
+    let pid = ct_pid(&sb, "cm").unwrap();
+    let mut held = Command::new("nsenter")
+        .arg(format!("--net=/proc/{pid}/ns/net"))
+        .args(["smbclient", "//127.0.0.1/cm", "-U", "alice"])
+        .env("PASSWD", crate::faults::PW)
+        .current_dir(&client)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stdin = held.stdin.take().unwrap();
+    stdin.write_all(b"open big.bin\n").unwrap();
+    stdin.flush().unwrap();
+    eventually("the session and its open file appear", || {
+        let s = share(&metrics(&sb, &["cm"]), "cm").clone();
+        (s["sessions"] != 1 || s["open_files"].as_u64().unwrap_or(0) < 1).then(|| s.to_string())
+    });
+    let text = ok(&sb.run(&["metrics", "cm", "--prometheus", "--no-alerts"]));
+    assert!(
+        text.contains("pve_smbgw_share_written_bytes_total{share=\"cm\",mode=\"lxc\"} "),
+        "{text}"
+    );
+    promtool_check(&text);
+    stdin.write_all(b"quit\n").unwrap();
+    drop(stdin);
+    held.wait().unwrap();
+    eventually("the session disappears", || {
+        let s = share(&metrics(&sb, &["cm"]), "cm").clone();
+        (s["sessions"] != 0).then(|| s.to_string())
+    });
+    ok(&sb.run(&["delete", "cm"]));
+}
