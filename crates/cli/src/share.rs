@@ -469,13 +469,14 @@ pub fn create(g: &GlobalOpts, a: CreateArgs) -> Outcome {
         return print_plan(g, &plan);
     }
     tracing::info!(
+        event = "create-started",
         share = spec.id.as_str(),
         mode = spec.mode.as_str(),
         "create started"
     );
     match gw.create(&spec, &progress(g)) {
         Ok(rec) => {
-            tracing::info!(share = spec.id.as_str(), path = %rec.state.path.display(), "share created and served");
+            tracing::info!(event = "create", share = spec.id.as_str(), path = %rec.state.path.display(), "share created and served");
             print_record(g, &gw, &rec)?;
             for w in gw.samba_warnings() {
                 eprintln!("pve-smbgateway: warning: {w}");
@@ -485,7 +486,12 @@ pub fn create(g: &GlobalOpts, a: CreateArgs) -> Outcome {
         Err(e) => {
             let f = Failure::from(e);
             if f.code == exit::ROLLED_BACK || f.code == exit::NEEDS_APPLY {
-                tracing::error!(share = spec.id.as_str(), error = %f.error, "create failed");
+                let event = if f.code == exit::ROLLED_BACK {
+                    "rollback"
+                } else {
+                    "needs-apply"
+                };
+                tracing::error!(event, share = spec.id.as_str(), error = %f.error, "create failed");
             }
             Err(f)
         }
@@ -639,10 +645,20 @@ pub fn delete(g: &GlobalOpts, a: DeleteArgs) -> Outcome {
             );
         }
     }
-    tracing::info!(share = id.as_str(), purge = a.purge, "delete started");
+    tracing::info!(
+        event = "delete-started",
+        share = id.as_str(),
+        purge = a.purge,
+        "delete started"
+    );
     match gw.delete(&id, a.purge, &progress(g)) {
         Ok(plan) => {
-            tracing::info!(share = id.as_str(), purge = a.purge, "share deleted");
+            tracing::info!(
+                event = "delete",
+                share = id.as_str(),
+                purge = a.purge,
+                "share deleted"
+            );
             match g.output_format {
                 OutputFormat::Text => println!(
                     "deleted share `{}`{}",
@@ -663,7 +679,12 @@ pub fn delete(g: &GlobalOpts, a: DeleteArgs) -> Outcome {
         Err(e) => {
             let f = Failure::from(e);
             if f.code == exit::ROLLED_BACK || f.code == exit::NEEDS_APPLY {
-                tracing::error!(share = id.as_str(), error = %f.error, "delete failed");
+                let event = if f.code == exit::ROLLED_BACK {
+                    "rollback"
+                } else {
+                    "needs-apply"
+                };
+                tracing::error!(event, share = id.as_str(), error = %f.error, "delete failed");
             }
             Err(f)
         }

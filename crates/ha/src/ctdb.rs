@@ -580,14 +580,23 @@ impl ClusterSpec {
 pub const ANNOUNCE_SCRIPT_PATH: &str = "events/legacy/95.pve-smbgw.script";
 
 /// The event script: on `ipreallocated` (after every reallocation, on every
-/// node), send a gratuitous ARP for each floating address this node holds.
+/// node), send a gratuitous ARP for each floating address this node holds;
+/// on `takeip`/`releaseip`, log a `failover` event (tag `pve-smbgw`).
 pub const ANNOUNCE_SCRIPT: &str = r#"#!/bin/sh
 # Managed by pve-smbgateway: changes are overwritten.
 # After every reallocation of the floating addresses, announce the ones
 # this node holds again (gratuitous ARP), so that clients that resolved an
 # address to a node that has just released it (a healed partition) move
 # on at once instead of after their ARP entry expires.
-[ "$1" = "ipreallocated" ] || exit 0
+case "$1" in
+takeip|releaseip)
+	# Failover events for the administrator: $2 interface, $3 address.
+	logger -t pve-smbgw -p daemon.notice \
+		"event=failover action=$1 address=$3 interface=$2" 2>/dev/null || true
+	exit 0 ;;
+ipreallocated) ;;
+*) exit 0 ;;
+esac
 pnn=$(ctdb pnn) || exit 0
 ctdb -X ip -v | while IFS='|' read -r _ ip node active _; do
 	[ "$node" = "$pnn" ] && [ -n "$active" ] || continue

@@ -415,3 +415,151 @@ fn lxc_share_counters_are_the_containers_own() {
     });
     ok(&sb.run(&["delete", "cm"]));
 }
+
+#[test]
+fn events_reach_journald_with_structured_fields() {
+    let Some(sb) = sandbox("events_reach_journald_with_structured_fields") else {
+        return;
+    };
+    let path = sb.base().join("journal.sock");
+    let journal = UnixDatagram::bind(&path).unwrap();
+    journal
+        .set_read_timeout(Some(Duration::from_millis(500)))
+        .unwrap();
+    let run = |args: &[&str]| {
+        let out = sb
+            .cmd(args)
+            .env("SMBGW_JOURNAL_SOCKET", &path)
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        ok(&out);
+    };
+    run(&["create", "jr"]);
+    run(&["delete", "jr"]);
+    let mut entries = Vec::new();
+    let mut buf = [0u8; 8192];
+    while let Ok(n) = journal.recv(&mut buf) {
+        entries.push(String::from_utf8_lossy(&buf[..n]).into_owned());
+    }
+    let find = |event: &str| {
+        entries
+            .iter()
+            .find(|e| e.lines().any(|l| l == format!("SMBGW_EVENT={event}")))
+            .unwrap_or_else(|| panic!("no {event} entry in {entries:?}"))
+    };
+    for event in ["create", "delete"] {
+        let e = find(event);
+        assert!(e.contains("SYSLOG_IDENTIFIER=pve-smbgw\n"), "{e}");
+        assert!(e.contains("SMBGW_SHARE=jr\n"), "{e}");
+        assert!(e.contains("PRIORITY=6\n"), "{e}");
+        assert!(e.starts_with("MESSAGE="), "{e}");
+    }
+}
+
+fn median_ms(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+/// `cargo xtask bench metrics`: a collection over 100 native shares, and
+/// what the profiling counters cost on SMB throughput (the same download
+/// with `smbd profiling level = count` and `off`, interleaved).
+#[test]
+#[ignore = "benchmark: cargo xtask bench metrics"]
+fn bench_metrics() {
+    let Some(sb) = sandbox("bench_metrics") else {
+        return;
+    };
+    sb.add_user("alice", PW);
+    for i in 0..100 {
+        ok(&sb.run(&["create", &format!("m{i:03}"), "--users", "alice"]));
+    }
+    // The floor: one smbstatus of the same smbd.
+    let conf = sb.samba_dir().join("smb.conf");
+    let time = |f: &mut dyn FnMut()| {
+        let t = Instant::now();
+        f();
+        t.elapsed().as_secs_f64() * 1000.0
+    };
+    let mut smbstatus = Vec::new();
+    let mut collect = Vec::new();
+    let mut inner = Vec::new();
+    let mut spawns = 0;
+    for _ in 0..7 {
+        smbstatus.push(time(&mut || {
+            let o = Command::new("smbstatus")
+                .arg("-s")
+                .arg(&conf)
+                .arg("--json")
+                .output()
+                .unwrap();
+            assert!(o.status.success());
+        }));
+        let mut out = None;
+        collect.push(time(&mut || {
+            out = Some(sb.run(&["metrics", "--output-format", "json", "--no-alerts"]));
+        }));
+        let m: Value = serde_json::from_str(&ok(&out.unwrap())).unwrap();
+        assert_eq!(m["shares"].as_array().unwrap().len(), 100);
+        assert!(m["shares"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|s| s["served"] == true));
+        inner.push(m["duration_seconds"].as_f64().unwrap() * 1000.0);
+        spawns = m["spawns"].as_u64().unwrap();
+    }
+    println!("metrics_shares=100");
+    println!("metrics_collect_ms={:.1}", median_ms(collect.clone()));
+    println!(
+        "metrics_collect_runs={}",
+        collect
+            .iter()
+            .map(|v| format!("{v:.1}"))
+            .collect::<Vec<_>>()
+            .join(",")
+    );
+    println!("metrics_inner_ms={:.1}", median_ms(inner));
+    println!("metrics_smbstatus_ms={:.1}", median_ms(smbstatus));
+    println!("metrics_spawns={spawns}");
+
+    // Throughput with and without the profiling counters.
+    let client = sb.base().join("client");
+    std::fs::create_dir_all(&client).unwrap();
+    let vol = sb.root.join("volumes/m000");
+    let mib = 512;
+    std::fs::write(vol.join("big.bin"), vec![1u8; mib << 20]).unwrap();
+    let set_level = |level: &str| {
+        ok(&sb.run(&[
+            "conf",
+            "set",
+            &conf.to_string_lossy(),
+            "global",
+            "smbd profiling level",
+            level,
+        ]));
+        sb.stop_smbd();
+        ok(&sb.run(&["apply"]));
+    };
+    let get = || {
+        time(&mut || {
+            ok(&sb.smbclient("m000", "alice", PW, "get big.bin /dev/null", &[], &client));
+        })
+    };
+    let (mut on, mut off) = (Vec::new(), Vec::new());
+    for _ in 0..7 {
+        set_level("count");
+        get();
+        on.push(get());
+        set_level("off");
+        get();
+        off.push(get());
+    }
+    set_level("count");
+    let (on, off) = (median_ms(on), median_ms(off));
+    println!("metrics_get_mib={mib}");
+    println!("metrics_get_counting_ms={on:.1}");
+    println!("metrics_get_off_ms={off:.1}");
+    println!("metrics_overhead_pct={:.2}", (on / off - 1.0) * 100.0);
+}
