@@ -6,6 +6,7 @@
 mod conf;
 mod ctdb;
 mod metrics;
+mod notify;
 mod share;
 mod syslog;
 
@@ -119,6 +120,9 @@ enum Command {
     },
     /// Share metrics: sessions, open files, I/O, space; the quota alert.
     Metrics(metrics::MetricsArgs),
+    /// Hand an alert event (JSON on stdin) to a notification system.
+    #[command(subcommand)]
+    Notify(notify::NotifyCommand),
     /// SMB users of workgroup shares.
     #[command(subcommand)]
     User(share::UserCommand),
@@ -168,6 +172,7 @@ fn main() -> ExitCode {
         Command::Apply { id } => share::apply(&cli.global, id.as_deref()),
         Command::User(cmd) => share::user(&cli.global, cmd),
         Command::Metrics(args) => metrics::run(&cli.global, args),
+        Command::Notify(cmd) => notify::run(cmd),
     };
     match result {
         Ok(code) => code,

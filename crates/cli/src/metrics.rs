@@ -26,7 +26,8 @@ pub struct MetricsArgs {
     #[arg(long, env = "SMBGW_ALERT_THRESHOLD", default_value_t = 90.0)]
     alert_threshold: f64,
     /// Command run (by sh) once when a share crosses the threshold, with
-    /// the event as JSON on stdin.
+    /// the event as JSON on stdin. Default on Proxmox VE: `pve-smbgateway
+    /// notify pve` (its notification system); elsewhere none.
     #[arg(long, env = "SMBGW_ALERT_HOOK", value_name = "COMMAND")]
     alert_hook: Option<String>,
     /// Do not evaluate the quota alert.
@@ -86,6 +87,17 @@ fn text(c: &Collection) {
     }
 }
 
+/// On a Proxmox VE node (PVE::Notify installed), alerts go to its
+/// notification system.
+fn default_hook() -> Option<String> {
+    if !std::path::Path::new("/usr/share/perl5/PVE/Notify.pm").is_file() {
+        return None;
+    }
+    let exe = std::env::current_exe().ok()?;
+    let exe = exe.to_str()?;
+    (!exe.contains('\'')).then(|| format!("'{exe}' notify pve"))
+}
+
 /// `metrics`.
 pub fn run(g: &GlobalOpts, a: MetricsArgs) -> Outcome {
     let gw = gateway(g)?;
@@ -96,7 +108,8 @@ pub fn run(g: &GlobalOpts, a: MetricsArgs) -> Outcome {
             .map_err(|e| Failure::from(anyhow::Error::from(e)))?;
     }
     if !a.no_alerts {
-        for o in gw.quota_alerts(&c, a.alert_threshold, a.alert_hook.as_deref())? {
+        let hook = a.alert_hook.clone().or_else(default_hook);
+        for o in gw.quota_alerts(&c, a.alert_threshold, hook.as_deref())? {
             let e = &o.event;
             if e.event == "quota-threshold" {
                 tracing::warn!(

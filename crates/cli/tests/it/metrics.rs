@@ -563,3 +563,79 @@ fn bench_metrics() {
     println!("metrics_get_off_ms={off:.1}");
     println!("metrics_overhead_pct={:.2}", (on / off - 1.0) * 100.0);
 }
+
+/// `notify pve` through stand-ins for Proxmox's `PVE::Notify` and
+/// `PVE::INotify` (no pmxcfs here), written from pve-cluster's
+/// documented API: `notify($severity, $template, $data, $fields)`,
+/// `common_template_data()`, `nodename()`. They record the call.
+#[test]
+fn notify_pve_hands_the_event_to_pve_notify() {
+    if !testkit::require(
+        "notify_pve_hands_the_event_to_pve_notify",
+        &["perl"],
+        "apt-get install -y perl",
+    ) {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let lib = dir.path().join("lib/PVE");
+    std::fs::create_dir_all(&lib).unwrap();
+    std::fs::write(
+        lib.join("Notify.pm"),
+        r#"package PVE::Notify;
+# Stand-in for pve-cluster's PVE::Notify (test double).
+use strict; use warnings; use JSON::PP;
+sub common_template_data { return { hostname => 'pve1', fqdn => 'pve1.example', 'cluster-name' => 'c1' } }
+sub notify {
+    my ($severity, $template, $data, $fields) = @_;
+    open(my $fh, '>', $ENV{SMBGW_NOTIFY_LOG}) or die;
+    print $fh JSON::PP->new->canonical->encode({ severity => $severity, template => $template, data => $data, fields => $fields });
+    close($fh);
+}
+1;
+"#,
+    )
+    .unwrap();
+    std::fs::write(
+        lib.join("INotify.pm"),
+        "package PVE::INotify;\n# Stand-in (test double).\nsub nodename { 'pve1' }\n1;\n",
+    )
+    .unwrap();
+    let log = dir.path().join("notify.json");
+    let event = r#"{"event":"quota-threshold","share":"office","used_percent":91.234,"threshold_percent":90.0,"used_bytes":977,"quota_bytes":1073}"#;
+    let run = |input: &str| {
+        let mut c = Command::new(crate::bin());
+        c.args(["notify", "pve"])
+            .env("PERL5LIB", dir.path().join("lib"))
+            .env("SMBGW_NOTIFY_LOG", &log);
+        testkit::sandbox::feed(c, input.as_bytes())
+    };
+    ok(&run(event));
+    let got: Value = serde_json::from_str(&std::fs::read_to_string(&log).unwrap()).unwrap();
+    assert_eq!(got["severity"], "warning");
+    assert_eq!(got["template"], "pve-smbgateway-quota");
+    assert_eq!(got["fields"]["type"], "pve-smbgateway");
+    assert_eq!(got["fields"]["share"], "office");
+    assert_eq!(got["fields"]["hostname"], "pve1");
+    assert_eq!(got["data"]["used_percent"], "91.2");
+    assert_eq!(got["data"]["hostname"], "pve1");
+    assert_eq!(got["data"]["threshold_percent"], 90.0);
+    // The templates the package ships name only fields the event has.
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../debian/notification-templates");
+    for f in [
+        "pve-smbgateway-quota-subject.txt.hbs",
+        "pve-smbgateway-quota-body.txt.hbs",
+    ] {
+        let t = std::fs::read_to_string(root.join(f)).unwrap();
+        for var in t.split("{{").skip(1).map(|r| r.split("}}").next().unwrap()) {
+            assert!(
+                got["data"].get(var).is_some(),
+                "{f}: {{{{{var}}}}} is not in the data"
+            );
+        }
+    }
+    // Not JSON: refused before Perl runs.
+    let out = run("not json");
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not JSON"));
+}
