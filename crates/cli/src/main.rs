@@ -5,6 +5,7 @@
 
 mod conf;
 mod ctdb;
+mod integration;
 mod metrics;
 mod notify;
 mod share;
@@ -120,6 +121,10 @@ enum Command {
     },
     /// Share metrics: sessions, open files, I/O, space; the quota alert.
     Metrics(metrics::MetricsArgs),
+    /// Register (or remove) the node API /nodes/{node}/smbgateway in
+    /// pve-manager.
+    #[command(subcommand)]
+    PveIntegration(integration::IntegrationCommand),
     /// Hand an alert event (JSON on stdin) to a notification system.
     #[command(subcommand)]
     Notify(notify::NotifyCommand),
@@ -173,6 +178,7 @@ fn main() -> ExitCode {
         Command::User(cmd) => share::user(&cli.global, cmd),
         Command::Metrics(args) => metrics::run(&cli.global, args),
         Command::Notify(cmd) => notify::run(cmd),
+        Command::PveIntegration(cmd) => integration::run(cmd),
     };
     match result {
         Ok(code) => code,

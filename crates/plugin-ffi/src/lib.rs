@@ -23,6 +23,7 @@
 //! | `status` | `id` | `status` (as `pve-smbgateway status --output-format json`) |
 //! | `usage` | `id` | `usage`: `{id, active, total, used, available, scope, path, problem}` (no process spawned) |
 //! | `set_quota` | `id`, `quota` (`10G`) | `share` |
+//! | `metrics` | `id` (optional) | `metrics`: sessions, open files, I/O, space per share |
 //! | `apply` | `id` (optional) | `actions` |
 //!
 //! `spec` is a [`ShareSpec`] in its serde form (as stored in journals).
@@ -233,6 +234,12 @@ enum Request {
         #[serde(default)]
         config: Config,
     },
+    Metrics {
+        #[serde(default)]
+        id: Option<String>,
+        #[serde(default)]
+        config: Config,
+    },
 }
 
 fn id(s: &str) -> Result<ShareId, Failure> {
@@ -292,6 +299,10 @@ fn handle(request: &str) -> Result<Value, Failure> {
         Request::Apply { id: i, config } => {
             let only = i.as_deref().map(id).transpose()?;
             json!({"actions": to_value(&gateway(config)?.apply(only.as_ref(), &quiet)?)})
+        }
+        Request::Metrics { id: i, config } => {
+            let only = i.as_deref().map(id).transpose()?;
+            json!({"metrics": to_value(&gateway(config)?.metrics(only.as_ref())?)})
         }
     })
 }

@@ -14,6 +14,7 @@ mod docs;
 mod e2e;
 mod failover;
 mod faults;
+mod integration;
 mod lxc;
 mod metrics;
 
