@@ -281,6 +281,11 @@ fn render_metrics(f: &BTreeMap<String, String>) -> String {
         },
         met(collect.map(|v| v < 200.0)),
     );
+    let _ = writeln!(
+        md,
+        "| collection of one LXC-mode share (`metrics SHARE`: one lxc-attach running both smbstatus in the container) | {} ms | — | — | — | — | {cmd} |",
+        s("metrics_lxc_share_ms"),
+    );
     let overhead = n("metrics_overhead_pct");
     let _ = writeln!(
         md,

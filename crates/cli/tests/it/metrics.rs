@@ -524,6 +524,31 @@ fn bench_metrics() {
     println!("metrics_smbstatus_ms={:.1}", median_ms(smbstatus));
     println!("metrics_spawns={spawns}");
 
+    // One LXC-mode share: what a collection costs per container.
+    if testkit::on_path("lxc-start") {
+        ok(&sb.run(&[
+            "create",
+            "lx",
+            "--mode",
+            "lxc",
+            "--ct-driver",
+            "lxc",
+            "--users",
+            "alice",
+        ]));
+        let mut lx = Vec::new();
+        for _ in 0..7 {
+            let mut out = None;
+            lx.push(time(&mut || {
+                out = Some(sb.run(&["metrics", "lx", "--output-format", "json", "--no-alerts"]));
+            }));
+            let m: Value = serde_json::from_str(&ok(&out.unwrap())).unwrap();
+            assert_eq!(share(&m, "lx")["served"], true, "{m}");
+        }
+        println!("metrics_lxc_share_ms={:.1}", median_ms(lx));
+        ok(&sb.run(&["delete", "lx"]));
+    }
+
     // Throughput with and without the profiling counters.
     let client = sb.base().join("client");
     std::fs::create_dir_all(&client).unwrap();
