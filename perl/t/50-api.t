@@ -22,6 +22,10 @@ for my $m (values %by_name) {
 }
 is_deeply($by_name{metrics}{permissions}, { check => ['perm', '/storage', ['Datastore.Audit']] },
     'metrics needs Datastore.Audit on /storage');
+for my $name (qw(metrics shares)) {
+    is($by_name{$name}{protected}, 1, "$name runs in pvedaemon (root: smbstatus, pct)");
+    is($by_name{$name}{proxyto}, 'node', "$name runs on the node asked about");
+}
 
 # Mounted under the node path, as the managed block in Nodes.pm does.
 {

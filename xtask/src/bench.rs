@@ -208,6 +208,8 @@ pub(crate) fn run_all() -> Result<()> {
     md.push_str(&gateway_section(&root)?);
     md.push_str(&lxc_section(&root)?);
     md.push_str(&plugin_section(&root)?);
+    md.push_str(&ha_section(&root)?);
+    md.push_str(&metrics_section(&root)?);
     std::fs::write(root.join("BENCHMARKS.md"), &md)?;
     print!("{md}");
     if !same {
@@ -338,7 +340,7 @@ fn render_ha(f: &BTreeMap<String, String>) -> String {
     let _ = writeln!(md, "\n{HA_HEADING}\n");
     let _ = writeln!(
         md,
-        "Measured on {} ({}) by `SMBGW_REQUIRE_REAL=1 cargo {}`. Three nodes in network namespaces on one bridge, each running ctdbd 4.17 and smbd with `clustering = yes` from the files `pve-smbgateway ctdb render` writes (quorum cluster lock on the shared directory, fast failure detection: keepalive 1 s × 3, leader timeout 2 s, re-recovery 3 s); a client namespace writes 3 files through the floating address, then the node holding it fails. Time = from the failure until a NEW smbclient connection to the floating address reads back every file written so far ({} files in the end, none lost). Each of the {} runs does both failures; on odd runs the link-loss victim is the CTDB leader (it holds the cluster lock), on even runs another node; a crash hits whichever node holds the address. The baseline is CTDB's defaults as measured in ../shared/notes/real-components.md (27.6 s link loss); the product target is 30 s.\n",
+        "Measured on {} ({}) by `SMBGW_REQUIRE_REAL=1 cargo {}`. Three nodes in network namespaces on one bridge, each running ctdbd 4.17 and smbd with `clustering = yes` from the files `pve-smbgateway ctdb render` writes (quorum cluster lock on the shared directory, fast failure detection: keepalive 1 s × 3, leader timeout 2 s, re-recovery 3 s); a client namespace writes 3 files through the floating address, then the node holding it fails. Time = from the failure until a NEW smbclient connection to the floating address reads back every file written so far ({} files in the end, none lost). Each of the {} runs does both failures to the node holding the address, which is, by turns, the CTDB leader or not (link loss: the leader on odd runs; crash: the leader on even runs), so both roles are measured. The lock file is on a directory every namespace shares (one kernel), so link loss here is a partition: the cut-off node is alive and releases the quorum lock itself. A host that dies with its lock on a network filesystem is bounded also by how fast that filesystem releases a dead client's lock (RADOS lock: its lease). The baseline is CTDB's defaults as measured in ../shared/notes/real-components.md (27.6 s link loss); the product target is 30 s.\n",
         date(),
         machine(),
         HA_ARGS.join(" "),
@@ -352,7 +354,7 @@ fn render_ha(f: &BTreeMap<String, String>) -> String {
     let _ = writeln!(md, "|---|---|---|---|---|---|---|");
     let _ = writeln!(
         md,
-        "| link loss of the holder (host death / partition) | {} ms (leader cut off: {} ms, other node: {} ms) | {} | {} | < 10 s | {} | {cmd} |",
+        "| link loss of the holder (partition) | {} ms (leader cut off: {} ms, other node: {} ms) | {} | {} | < 10 s | {} | {cmd} |",
         s("link_median_ms"),
         s("link_leader_median_ms"),
         s("link_other_median_ms"),
@@ -372,7 +374,7 @@ fn render_ha(f: &BTreeMap<String, String>) -> String {
     );
     let _ = writeln!(
         md,
-        "\nWhat the figures are made of: a node's link loss is noticed after 3 missed keepalives (~3 s); when the cut-off node is the leader, it gives up the quorum lock once it sees no majority (two polls, 0.5 s apart) and the others elect a leader at their next try (leader timeout 2 s), then recover and move the address (~0.2 s). With CTDB's own fcntl helper the cut-off leader would keep the lock and the address would never move (observed). A crash is seen at once (the TCP connection drops); a crashed leader is replaced only after the leader timeout, so that case takes ~1 s longer. The rest is the client: a connection attempt that raced the takeover waits for TCP's 1 s SYN retransmission.\n\nKnown limits, observed while building the test: `ctdb moveip` and a leader that dies during a takeover run leave takeover runs disabled on the other nodes for 20–60 s, during which nothing fails over; the test measures from a settled cluster (healthy for 2 s) and waits out a `moveip`."
+        "\nWhat the figures are made of: a node's link loss is noticed after 3 missed keepalives (~3 s); when the cut-off node is the leader, it gives up the quorum lock once it sees no majority (two polls, 0.5 s apart) and the others elect a leader at their next try (leader timeout 2 s), then recover and move the address (~0.2 s). With CTDB's own fcntl helper the cut-off leader would keep the lock and the address would never move (observed). A crash is seen at once (the TCP connection drops); a crashed leader is replaced only after the leader timeout (CTDB 4.17 waits for it even when it has seen the leader's ctdbd die), so that case is slower. The rest is the client: a connection attempt that raced the takeover waits for TCP's 1 s SYN retransmission.\n\nKnown limits, observed while building the test: `ctdb moveip` and a leader that dies during a takeover run leave takeover runs disabled on the other nodes for 20–60 s, during which nothing fails over; the test measures from a settled cluster (healthy for 2 s) and waits out a `moveip`."
     );
     md
 }

@@ -111,7 +111,9 @@ fn check_netbios_name(name: &str) -> Result<()> {
     Ok(())
 }
 
-fn write_atomic(path: &Path, text: &str) -> Result<()> {
+/// Writes `text` to `path` atomically, mode 0644, through a fresh temp
+/// file (`O_EXCL`, so a symlink planted in the directory is not followed).
+pub(crate) fn write_atomic(path: &Path, text: &str) -> Result<()> {
     use std::io::Write as _;
     let dir = path.parent().unwrap_or(Path::new("."));
     let mut tmp = tempfile::NamedTempFile::new_in(dir)
@@ -215,11 +217,17 @@ pub fn run(cmd: CtdbCommand) -> Result<ExitCode, Failure> {
             grace,
         } => {
             // Die with the CTDB process that runs us: a lock must never
-            // outlive the daemon that asked for it.
+            // outlive the daemon that asked for it. The parent is read
+            // first: if it died before the signal was armed, getppid()
+            // has changed already and nothing is taken.
+            let parent = rustix::process::getppid();
             let _ = rustix::process::set_parent_process_death_signal(Some(
                 rustix::process::Signal::KILL,
             ));
-            let parent = rustix::process::getppid();
+            if rustix::process::getppid() != parent {
+                print!("3");
+                return Ok(ExitCode::from(3));
+            }
             let membership = CtdbMembership::new(RealRunner::new(), Duration::from_secs(2));
             let mut out = std::io::stdout();
             let end = run_helper(

@@ -3,10 +3,15 @@
 //! (`PVE::API2::SMBGateway`, `/api2/json/nodes/{node}/smbgateway`) in
 //! pve-manager's `PVE/API2/Nodes.pm`.
 //!
+//! The check before the file is replaced loads it (`perl -e 'require
+//! FILE'`), not only compiles it, so a registration that would die at load
+//! time (e.g. a future pve-manager with its own `smbgateway` path) is
+//! refused too.
+//!
 //! Proxmox VE has no hook for third-party node endpoints, so one marked
 //! block is inserted in `PVE::API2::Nodes::Nodeinfo`, before its first
 //! `register_method`. Install is idempotent, checks the result with
-//! `perl -c` before it replaces the file, and refuses a file whose shape
+//! Perl (loading it) before it replaces the file, and refuses a file whose shape
 //! it does not recognise; remove takes exactly that block out again, so the
 //! file is byte for byte what pve-manager shipped. The package runs
 //! install from postinst and from a dpkg trigger on the file (pve-manager
@@ -103,7 +108,7 @@ fn read(path: &Path) -> Result<String> {
     std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))
 }
 
-/// Replaces `path` with `text` (same mode), after `perl -c` accepts it.
+/// Replaces `path` with `text` (same mode), after Perl loads it.
 fn replace(path: &Path, text: &str, check: bool) -> Result<()> {
     use std::io::Write as _;
     use std::os::unix::fs::PermissionsExt;
@@ -119,13 +124,13 @@ fn replace(path: &Path, text: &str, check: bool) -> Result<()> {
     std::fs::set_permissions(tmp.path(), std::fs::Permissions::from_mode(mode))?;
     if check {
         let out = std::process::Command::new("perl")
-            .arg("-c")
+            .args(["-e", "require $ARGV[0]"])
             .arg(tmp.path())
             .output()
-            .context("cannot run perl -c")?;
+            .context("cannot run perl")?;
         if !out.status.success() {
             bail!(
-                "perl -c refuses {} with the node API registered, so it was left unchanged: {}",
+                "perl cannot load {} with the node API registered, so it was left unchanged: {}",
                 path.display(),
                 String::from_utf8_lossy(&out.stderr).trim()
             );

@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use clap::Args;
 use smbgw_core::metrics::{prometheus, Collection};
 
-use crate::share::{gateway, parse_id, print_json, Failure, Outcome};
+use crate::share::{gateway, parse_id, print_json, Outcome};
 use crate::{GlobalOpts, OutputFormat};
 
 #[derive(Debug, Args)]
@@ -104,8 +104,7 @@ pub fn run(g: &GlobalOpts, a: MetricsArgs) -> Outcome {
     let id = a.id.as_deref().map(parse_id).transpose()?;
     let c = gw.metrics(id.as_ref())?;
     if let Some(file) = &a.textfile {
-        provision::write_atomic(file, prometheus(&c).as_bytes(), 0o644)
-            .map_err(|e| Failure::from(anyhow::Error::from(e)))?;
+        crate::ctdb::write_atomic(file, &prometheus(&c))?;
     }
     if !a.no_alerts {
         let hook = a.alert_hook.clone().or_else(default_hook);

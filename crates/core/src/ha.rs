@@ -45,9 +45,19 @@ impl HaManager for PveHa {
                 .collect(),
         )
         .ok_or_else(|| ha_error(id, "the node preference is empty or names a node twice"))?;
-        ha::ensure_ha(runner, vmid, share, &placement)
-            .map(drop)
-            .map_err(|e| ha_error(id, e))
+        match ha::ensure_ha(runner, vmid, share, &placement) {
+            Ok(_) => Ok(()),
+            Err(e) => {
+                // A step that fails cleans up after itself: the resource
+                // may have been added before the rule failed, and HA
+                // would then fight the rollback's stop and destroy.
+                let cleanup = ha::remove_ha(runner, vmid, share)
+                    .err()
+                    .map(|c| format!("; taking it out of HA again failed too: {c}"))
+                    .unwrap_or_default();
+                Err(ha_error(id, format!("{e}{cleanup}")))
+            }
+        }
     }
 
     fn remove(&self, runner: &dyn Runner, id: &str, share: &str) -> provision::Result<()> {
@@ -86,10 +96,25 @@ fn storage_is_shared(resources: &serde_json::Value, storage: &str) -> bool {
     })
 }
 
+/// This node's Proxmox name (the short host name, as `PVE::INotify::
+/// nodename` has it).
+pub fn local_node() -> String {
+    let uname = rustix::system::uname();
+    let name = uname.nodename().to_string_lossy();
+    name.split('.').next().unwrap_or_default().to_owned()
+}
+
 /// The node preference for a share container whose root filesystem is on
 /// `storage` and which needs `memory_mb`: the cluster's nodes that reach
-/// the storage and have the memory, fewest gateways first.
-pub fn place_container(runner: &dyn Runner, storage: &str, memory_mb: u32) -> Result<Vec<HaNode>> {
+/// the storage and have the memory, fewest gateways first — except that
+/// `local` (where `pct` creates the container) comes first when it
+/// qualifies, so that HA does not move the new container at once.
+pub fn place_container(
+    runner: &dyn Runner,
+    storage: &str,
+    memory_mb: u32,
+    local: &str,
+) -> Result<Vec<HaNode>> {
     let out = runner
         .run(&Cmd::new("pvesh").args(["get", "/cluster/resources", "--output-format", "json"]))
         .map_err(provision::Error::from)?;
@@ -116,14 +141,52 @@ pub fn place_container(runner: &dyn Runner, storage: &str, memory_mb: u32) -> Re
         },
     )
     .map_err(|e| ha_error("", e))?;
-    Ok(placement
-        .nodes()
-        .iter()
-        .map(|n| HaNode {
-            node: n.node.clone(),
-            priority: n.priority,
+    let mut names: Vec<String> = placement.nodes().iter().map(|n| n.node.clone()).collect();
+    if let Some(i) = names.iter().position(|n| n == local) {
+        let me = names.remove(i);
+        names.insert(0, me);
+    }
+    // Distinct priorities, decreasing along the list (as `place` gives).
+    let top = names.len() as u32;
+    Ok(names
+        .into_iter()
+        .enumerate()
+        .map(|(i, node)| HaNode {
+            node,
+            priority: top - i as u32,
         })
         .collect())
+}
+
+/// The node preference HA has now for the share's container (its rule on
+/// PVE 9, its group on PVE 8), most preferred first; empty when there is
+/// none or the cluster cannot be asked. What undoing a `RemoveHa` restores.
+pub fn current_nodes(runner: &dyn Runner, share: &str) -> Vec<HaNode> {
+    let Ok(id) = ha::pve::ha_id(share) else {
+        return Vec::new();
+    };
+    let Ok(flavor) = ha::pve::detect_flavor(runner) else {
+        return Vec::new();
+    };
+    let Ok(state) = ha::pve::read_state(runner, flavor) else {
+        return Vec::new();
+    };
+    let nodes = state
+        .rules
+        .iter()
+        .find(|r| r.id == id)
+        .map(|r| r.nodes.clone())
+        .or_else(|| state.groups.get(&id).map(|g| g.nodes.clone()))
+        .unwrap_or_default();
+    let mut v: Vec<HaNode> = nodes
+        .into_iter()
+        .map(|(node, p)| HaNode {
+            node,
+            priority: u32::try_from(p).unwrap_or(u32::MAX),
+        })
+        .collect();
+    v.sort_by(|a, b| b.priority.cmp(&a.priority).then(a.node.cmp(&b.node)));
+    v
 }
 
 /// A native share with a floating address needs this node in a CTDB

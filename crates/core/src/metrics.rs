@@ -141,6 +141,8 @@ pub struct Collection {
     pub spawns: u64,
     /// How long it took.
     pub duration_seconds: f64,
+    /// Whether every registered share is in it.
+    pub complete: bool,
 }
 
 /// Counts a runner's spawns.
@@ -232,6 +234,7 @@ impl Gateway {
             native_server_io: server_io,
             spawns: counting.spawns.load(std::sync::atomic::Ordering::Relaxed),
             duration_seconds: start.elapsed().as_secs_f64(),
+            complete: only.is_none(),
         })
     }
 
@@ -505,7 +508,9 @@ pub struct AlertEvent {
 
 /// Compares a collection with the alert state: an event for each share
 /// that crossed `threshold` upwards (once, until it falls below again) and
-/// for each that fell below (re-armed). Pure; the caller persists `state`.
+/// for each that fell below (re-armed). Shares no longer in the registry
+/// are forgotten only when `c` covers every share (`c.complete`). Pure;
+/// the caller persists `state`.
 pub fn evaluate_alerts(c: &Collection, threshold: f64, state: &mut AlertState) -> Vec<AlertEvent> {
     let mut events = Vec::new();
     for m in &c.shares {
@@ -530,8 +535,10 @@ pub fn evaluate_alerts(c: &Collection, threshold: f64, state: &mut AlertState) -
         }
     }
     // Shares that no longer exist.
-    let live: Vec<&str> = c.shares.iter().map(|m| m.share.as_str()).collect();
-    state.fired.retain(|s, _| live.contains(&s.as_str()));
+    if c.complete {
+        let live: Vec<&str> = c.shares.iter().map(|m| m.share.as_str()).collect();
+        state.fired.retain(|s, _| live.contains(&s.as_str()));
+    }
     events
 }
 
@@ -651,6 +658,7 @@ mod tests {
             native_server_io: None,
             spawns: 0,
             duration_seconds: 0.0,
+            complete: true,
         }
     }
 
@@ -670,7 +678,12 @@ mod tests {
         assert_eq!(ev(89.9, &mut st), ["quota-rearmed"]);
         assert!(ev(10.0, &mut st).is_empty());
         assert_eq!(ev(99.0, &mut st), ["quota-threshold"], "fires again");
-        // A share that went away is forgotten.
+        // A collection of another share alone forgets nothing.
+        let mut other = coll(vec![share("b", Some(10.0))]);
+        other.complete = false;
+        evaluate_alerts(&other, 90.0, &mut st);
+        assert_eq!(st.fired.get("a"), Some(&true));
+        // A share that went away is forgotten by a complete collection.
         evaluate_alerts(&coll(vec![]), 90.0, &mut st);
         assert!(st.fired.is_empty());
         // Unknown usage changes nothing.

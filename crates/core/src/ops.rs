@@ -335,11 +335,14 @@ impl Gateway {
                     reason: "Proxmox HA moves a share's container between nodes, so it applies to LXC-mode shares; a native share fails over with CTDB (--ctdb --vip)".into(),
                 });
             }
-            if ha.enabled && matches!(spec.backend, BackendSpec::Zfs { .. }) {
+            if ha.enabled && !matches!(spec.backend, BackendSpec::CephFs { .. }) {
                 return Err(Error::Invalid {
                     field: "ha",
                     value: "1".into(),
-                    reason: "a ZFS dataset lives on one node, so another node could not serve it after a failover; use CephFS or RBD for an HA share".into(),
+                    reason: format!(
+                        "the share's volume is bind-mounted into its container, and a {} volume is not at the same path on every node, so another node could not serve it after a failover; use the CephFS backend (mounted at /mnt/pve/<fs> on every node) for an HA share",
+                        spec.backend.kind()
+                    ),
                 });
             }
             if let Some(vip) = &ha.vip {
@@ -513,12 +516,33 @@ impl Gateway {
                 };
                 let mut plan = plan_create_lxc(&req, &lxc, &backend, &driver.describe());
                 if spec.ha.as_ref().is_some_and(|h| h.enabled) {
-                    let c = spec.container.as_ref();
-                    let nodes = crate::ha::place_container(
-                        self.runner.as_ref(),
-                        c.and_then(|c| c.storage.as_deref()).unwrap_or_default(),
-                        c.map_or(0, |c| c.memory_mb),
-                    )?;
+                    // A re-run of an interrupted create keeps the placement
+                    // it journalled (free memory has moved since), so that
+                    // it resumes instead of being refused as another plan.
+                    let journalled = self
+                        .executor()
+                        .pending(spec.id.as_str())
+                        .ok()
+                        .flatten()
+                        .filter(|j| j.plan.op == provision::Op::Create)
+                        .and_then(|j| {
+                            j.plan.steps.into_iter().find_map(|s| match s {
+                                provision::Step::EnsureHa { nodes, .. } => Some(nodes),
+                                _ => None,
+                            })
+                        });
+                    let nodes = match journalled {
+                        Some(n) => n,
+                        None => {
+                            let c = spec.container.as_ref();
+                            crate::ha::place_container(
+                                self.runner.as_ref(),
+                                c.and_then(|c| c.storage.as_deref()).unwrap_or_default(),
+                                c.map_or(0, |c| c.memory_mb),
+                                &crate::ha::local_node(),
+                            )?
+                        }
+                    };
                     // Before the registry records the share: a failure
                     // rolls everything back.
                     let at = plan.steps.len() - 1;
@@ -664,17 +688,11 @@ impl Gateway {
                 &driver.describe(),
             );
             if rec.spec.ha.as_ref().is_some_and(|h| h.enabled) {
-                // HA first: it would start a stopped container again. The
-                // node preference is what an undo restores; when the
-                // cluster cannot be asked, an undo leaves HA off (re-run
-                // the delete, or create again).
-                let c = rec.spec.container.as_ref();
-                let nodes = crate::ha::place_container(
-                    self.runner.as_ref(),
-                    c.and_then(|c| c.storage.as_deref()).unwrap_or_default(),
-                    c.map_or(0, |c| c.memory_mb),
-                )
-                .unwrap_or_default();
+                // HA first: it would start a stopped container again. An
+                // undo restores the node preference HA has now; when the
+                // cluster cannot be asked, an undo leaves HA off and says
+                // so (the executor's error names the step).
+                let nodes = crate::ha::current_nodes(self.runner.as_ref(), rec.spec.id.as_str());
                 plan.steps.insert(
                     0,
                     provision::Step::RemoveHa {

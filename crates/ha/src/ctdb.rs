@@ -591,8 +591,11 @@ pub const ANNOUNCE_SCRIPT: &str = r#"#!/bin/sh
 case "$1" in
 takeip|releaseip)
 	# Failover events for the administrator: $2 interface, $3 address.
-	logger -t pve-smbgw -p daemon.notice \
-		"event=failover action=$1 address=$3 interface=$2" 2>/dev/null || true
+	# To the journal with fields where journald runs, else to syslog.
+	msg="event=failover action=$1 address=$3 interface=$2"
+	printf 'MESSAGE=%s\nSYSLOG_IDENTIFIER=pve-smbgw\nPRIORITY=5\nSMBGW_EVENT=failover\nSMBGW_ACTION=%s\nSMBGW_ADDRESS=%s\nSMBGW_INTERFACE=%s\n' \
+		"$msg" "$1" "$3" "$2" | logger --journald 2>/dev/null ||
+		logger -t pve-smbgw -p daemon.notice "$msg" 2>/dev/null || true
 	exit 0 ;;
 ipreallocated) ;;
 *) exit 0 ;;

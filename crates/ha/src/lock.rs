@@ -97,6 +97,9 @@ pub enum HelperEnd {
     },
     /// Held until the process that started the helper went away.
     ParentGone,
+    /// Held until the lock file was removed or replaced (someone else
+    /// could lock the new file: give up, as CTDB's own helper does).
+    LockFileChanged,
 }
 
 impl HelperEnd {
@@ -106,6 +109,7 @@ impl HelperEnd {
             HelperEnd::Contended | HelperEnd::NoQuorum { .. } => 1,
             HelperEnd::Error(_) => 3,
             HelperEnd::QuorumLost { .. } => 4,
+            HelperEnd::LockFileChanged => 5,
             HelperEnd::ParentGone => 0,
         }
     }
@@ -168,7 +172,7 @@ pub fn run_helper(
             Ok(None) => HelperEnd::Contended,
             Ok(Some(file)) => {
                 report(out, b"0");
-                return hold(file, membership, opts, parent_alive);
+                return hold(file, path, membership, opts, parent_alive);
             }
         },
     };
@@ -176,8 +180,18 @@ pub fn run_helper(
     end
 }
 
+/// Whether `path` still names the file `file` has open.
+fn same_file(file: &File, path: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    match (file.metadata(), std::fs::metadata(path)) {
+        (Ok(a), Ok(b)) => a.dev() == b.dev() && a.ino() == b.ino(),
+        _ => false,
+    }
+}
+
 fn hold(
     file: File,
+    path: &Path,
     membership: &dyn Membership,
     opts: HelperOptions,
     parent_alive: &dyn Fn() -> bool,
@@ -188,6 +202,10 @@ fn hold(
         if !parent_alive() {
             drop(file);
             return HelperEnd::ParentGone;
+        }
+        if !same_file(&file, path) {
+            drop(file);
+            return HelperEnd::LockFileChanged;
         }
         match membership.connected() {
             Ok((up, total)) if has_majority(up, total) => misses = 0,
@@ -348,6 +366,31 @@ mod tests {
         o.write_all(b"LOCKED\n").unwrap();
         o.flush().unwrap();
         std::thread::sleep(Duration::from_secs(60));
+    }
+
+    /// Removes the lock file at its second call.
+    struct Remover(std::path::PathBuf, RefCell<u32>);
+    impl Membership for Remover {
+        fn connected(&self) -> Result<(usize, usize), String> {
+            *self.1.borrow_mut() += 1;
+            if *self.1.borrow() == 2 {
+                std::fs::remove_file(&self.0).unwrap();
+            }
+            Ok((3, 3))
+        }
+    }
+
+    #[test]
+    fn a_removed_lock_file_releases() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("lock");
+        let m = Remover(f.clone(), RefCell::new(0));
+        let mut out = Vec::new();
+        let end = run_helper(&f, &m, &mut out, fast(), &|| true);
+        assert_eq!(
+            (out.as_slice(), end),
+            (&b"0"[..], HelperEnd::LockFileChanged)
+        );
     }
 
     #[test]

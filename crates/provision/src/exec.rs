@@ -586,8 +586,14 @@ fn undo(step: &Step, ctx: &Context<'_>, state: &mut StepState) -> Result<()> {
         Step::EnsureHa { id, share, .. } => ctx.ha()?.remove(ctx.runner, id, share),
         Step::RemoveHa { id, share, nodes } => {
             if nodes.is_empty() {
-                // No placement was known when the delete was planned.
-                Ok(())
+                // HA's node preference could not be read when the delete
+                // was planned: say that HA stays off.
+                Err(Error::Ha {
+                    id: id.clone(),
+                    problem: format!(
+                        "the container was taken out of HA and its node preference was unknown, so HA was not restored; put it back with `ha-manager add ct:{id}` and a node-affinity rule (or group) for share {share}"
+                    ),
+                })
             } else {
                 ctx.ha()?.ensure(ctx.runner, id, share, nodes)
             }

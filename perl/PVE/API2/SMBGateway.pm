@@ -5,7 +5,7 @@ package PVE::API2::SMBGateway;
 # Proxmox VE has no supported way to add node API endpoints:
 # PVE::API2::Nodes::Nodeinfo registers a fixed list of subclasses. This
 # module is registered there by `pve-smbgateway pve-integration install`,
-# which adds one marked block to PVE/API2/Nodes.pm (checked with `perl -c`,
+# which adds one marked block to PVE/API2/Nodes.pm (loaded by Perl first,
 # removed again by `pve-integration remove` and on package removal, and
 # re-applied by a dpkg trigger when pve-manager replaces the file). The
 # risk: a pve-manager release that restructures Nodes.pm makes the install
@@ -48,6 +48,9 @@ __PACKAGE__->register_method({
     name => 'metrics',
     path => 'metrics',
     method => 'GET',
+    # smbstatus and pct need root (pvedaemon), on the node asked about.
+    protected => 1,
+    proxyto => 'node',
     description => "Share metrics: sessions, open files, I/O counters, space against the quota.",
     permissions => { check => ['perm', '/storage', ['Datastore.Audit']] },
     parameters => {
@@ -74,6 +77,8 @@ __PACKAGE__->register_method({
     name => 'shares',
     path => 'shares',
     method => 'GET',
+    protected => 1,
+    proxyto => 'node',
     description => "The shares in the registry.",
     permissions => { check => ['perm', '/storage', ['Datastore.Audit']] },
     parameters => {

@@ -510,6 +510,7 @@ fn bench_metrics() {
         inner.push(m["duration_seconds"].as_f64().unwrap() * 1000.0);
         spawns = m["spawns"].as_u64().unwrap();
     }
+    println!();
     println!("metrics_shares=100");
     println!("metrics_collect_ms={:.1}", median_ms(collect.clone()));
     println!(

@@ -218,11 +218,59 @@ const RESOURCES: &str = r#"[
 
 const PVE9: &str = "pve-manager/9.0.10/deb1ca707ec72a89 (running kernel: 6.14.11-2-pve)\n";
 
+/// An HA share: CephFS volume (mounted at the same path on every node),
+/// root disk on Ceph RBD.
 fn ha_spec(dir: &Path) -> ShareSpec {
     let mut s = spec(dir);
+    s.backend = BackendSpec::CephFs {
+        fs: "cephfs".into(),
+        group: None,
+        mount: Some(dir.join("cephfs")),
+        ceph: Default::default(),
+    };
     s.container.as_mut().unwrap().storage = Some("ceph-rbd".into());
     s.ha = Some(HaSpec::new(true, None).unwrap());
     s
+}
+
+/// The subvolume `office` as Ceph 16 reports it (fixtures of the backends
+/// crate), its directory present under the mount.
+fn ceph_fixtures() -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../backends/tests/fixtures/ceph-16")
+}
+
+/// `ceph fs subvolume info` of `office`.
+fn office_info() -> String {
+    std::fs::read_to_string(ceph_fixtures().join("sv_info_infinite.out"))
+        .unwrap()
+        .replace("/volumes/_nogroup/sub1/", "/volumes/_nogroup/office/")
+}
+
+fn script_cephfs(r: &RecordingRunner, dir: &Path) {
+    let missing = std::fs::read_to_string(ceph_fixtures().join("sv_getpath_missing.err")).unwrap();
+    // Missing until it is created.
+    r.on(
+        ["ceph", "fs", "subvolume", "getpath"],
+        Reply::fail(2, missing),
+    );
+    r.on(["ceph", "fs", "subvolume", "create"], Reply::ok(""));
+    let info = office_info();
+    let path: serde_json::Value = serde_json::from_str(&info).unwrap();
+    let path = path["path"]
+        .as_str()
+        .unwrap()
+        .trim_start_matches('/')
+        .to_owned();
+    std::fs::create_dir_all(dir.join("cephfs").join(&path)).unwrap();
+    for _ in 0..3 {
+        r.on(
+            ["ceph", "fs", "subvolume", "getpath"],
+            Reply::ok(format!("/{path}\n")),
+        );
+    }
+    for _ in 0..4 {
+        r.on(["ceph", "fs", "subvolume", "info"], Reply::ok(info.clone()));
+    }
 }
 
 #[test]
@@ -230,6 +278,7 @@ fn pct_ha_share_is_placed_under_ha_before_it_is_registered_and_taken_out_first()
     let dir = tempfile::tempdir().unwrap();
     let r = Arc::new(RecordingRunner::new());
     script(&r);
+    script_cephfs(&r, dir.path());
     for _ in 0..2 {
         r.on(["pvesh", "get", "/cluster/resources"], Reply::ok(RESOURCES));
     }
@@ -260,7 +309,8 @@ fn pct_ha_share_is_placed_under_ha_before_it_is_registered_and_taken_out_first()
     // Delete: out of HA first (HA would start the container again), then
     // stop and destroy.
     let r2 = Arc::new(RecordingRunner::new());
-    r2.on(["pvesh", "get", "/cluster/resources"], Reply::ok(RESOURCES));
+    // Planning the delete reads HA's node preference (what an undo would
+    // restore), then the step itself reads the state again.
     r2.on(["pveversion"], Reply::ok(PVE9));
     r2.on(
         ["ha-manager", "config"],
@@ -270,6 +320,26 @@ fn pct_ha_share_is_placed_under_ha_before_it_is_registered_and_taken_out_first()
         ["ha-manager", "rules", "config"],
         Reply::ok(r#"[{"enabled":1,"nodes":"pve1:2,pve2:1","resources":"ct:105","rule":"smbgw-office","strict":"0","type":"node-affinity"}]"#),
     );
+    r2.on(["pveversion"], Reply::ok(PVE9));
+    r2.on(
+        ["ha-manager", "config"],
+        Reply::ok("ct:105\n\tmax_relocate 1\n\tmax_restart 1\n\tstate started\n\n"),
+    );
+    r2.on(
+        ["ha-manager", "rules", "config"],
+        Reply::ok(r#"[{"enabled":1,"nodes":"pve1:2,pve2:1","resources":"ct:105","rule":"smbgw-office","strict":"0","type":"node-affinity"}]"#),
+    );
+    let sub: serde_json::Value = serde_json::from_str(&office_info()).unwrap();
+    for _ in 0..3 {
+        r2.on(
+            ["ceph", "fs", "subvolume", "info"],
+            Reply::ok(office_info()),
+        );
+        r2.on(
+            ["ceph", "fs", "subvolume", "getpath"],
+            Reply::ok(format!("{}\n", sub["path"].as_str().unwrap())),
+        );
+    }
     r2.on(["pct", "status", "105"], Reply::ok("status: running\n"));
     for _ in 0..3 {
         r2.on(["pct", "status", "105"], Reply::ok("status: stopped\n"));
@@ -291,6 +361,53 @@ fn pct_ha_share_is_placed_under_ha_before_it_is_registered_and_taken_out_first()
                 .unwrap(),
         "{t}"
     );
+}
+
+#[test]
+fn a_failed_ha_step_takes_the_container_out_of_ha_and_the_create_rolls_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let r = Arc::new(RecordingRunner::new());
+    script(&r);
+    script_cephfs(&r, dir.path());
+    r.on(["pvesh", "get", "/cluster/resources"], Reply::ok(RESOURCES));
+    // ensure: reads, `add` works, the rule is refused.
+    r.on(["pveversion"], Reply::ok(PVE9));
+    r.on(["ha-manager", "config"], Reply::ok(""));
+    r.on(["ha-manager", "rules", "config"], Reply::ok("[]\n"));
+    r.on(
+        ["ha-manager", "rules", "add"],
+        Reply::fail(
+            255,
+            "400 Parameter verification failed.\nnodes: no such node 'pve1'\n",
+        ),
+    );
+    // The clean-up reads the state again: the resource is there.
+    r.on(["pveversion"], Reply::ok(PVE9));
+    r.on(
+        ["ha-manager", "config"],
+        Reply::ok("ct:105\n\tmax_relocate 1\n\tmax_restart 1\n\tstate started\n\n"),
+    );
+    r.on(["ha-manager", "rules", "config"], Reply::ok("[]\n"));
+    // Undoing the new volume: no snapshots, removed.
+    let empty = std::fs::read_to_string(ceph_fixtures().join("snap_ls_empty.out")).unwrap();
+    r.on(
+        ["ceph", "fs", "subvolume", "snapshot", "ls"],
+        Reply::ok(empty),
+    );
+    let gw = Gateway::new(paths(dir.path()), r.clone());
+    let e = gw.create(&ha_spec(dir.path()), &|_, _, _| {}).unwrap_err();
+    assert_eq!(e.kind(), smbgw_core::ErrorKind::RolledBack, "{e}");
+    assert!(e.to_string().contains("no such node"), "{e}");
+    let t = r.transcript();
+    let failed = t.find("$ ha-manager rules add").unwrap();
+    let removed = t
+        .find("$ ha-manager remove ct:105")
+        .expect("taken out of HA again");
+    let destroyed = t
+        .find("$ pct destroy 105")
+        .expect("the container is destroyed");
+    assert!(failed < removed && removed < destroyed, "{t}");
+    assert!(gw.list().unwrap().is_empty());
 }
 
 #[test]
@@ -325,6 +442,11 @@ fn ha_is_refused_where_it_cannot_work_before_anything_runs() {
     s.container = None;
     let e = gw.plan_create(&s).unwrap_err().to_string();
     assert!(e.contains("--ctdb --vip"), "{e}");
+    // A volume that is not at the same path on every node.
+    let mut s = ha_spec(dir.path());
+    s.backend = BackendSpec::dir(dir.path().join("volumes")).unwrap();
+    let e = gw.plan_create(&s).unwrap_err().to_string();
+    assert!(e.contains("use the CephFS backend"), "{e}");
     // A floating address is for native shares.
     let mut s = spec(dir.path());
     s.ha = Some(HaSpec::new(false, Some("192.0.2.60/24@vmbr0")).unwrap());
