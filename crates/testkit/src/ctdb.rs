@@ -10,7 +10,8 @@
 //! `/var/lib/ctdb` and a tmpfs on `/run`:
 //! `ctdbd -i`, followed when it exits by CTDB's `ctdb-crash-cleanup.sh`
 //! (what the product's systemd drop-in for ctdb.service does with
-//! `ExecStopPost=`), and `smbd -F` with `clustering = yes`. Nothing on
+//! `ExecStopPost=`), and, once ctdbd answers, `smbd -F` with
+//! `clustering = yes`. Nothing on
 //! the host changes; dropping the cluster kills every process in the
 //! namespaces, deletes them and removes the directory.
 
@@ -213,7 +214,8 @@ impl CtdbCluster {
              ( (/usr/sbin/ctdbd -i; echo \"ctdbd exited ($?), running ctdb-crash-cleanup.sh\"; \
                 CTDB_BASE=/etc/ctdb /etc/ctdb/ctdb-crash-cleanup.sh; echo \"clean-up done ($?)\") 2>&1 \
                | perl -MTime::HiRes=time -ne '$|=1; printf \"%.3f %s\", time, $_' ) & \
-             sleep 1; exec /usr/sbin/smbd -F --no-process-group",
+             i=0; until ctdb pnn >/dev/null 2>&1 || [ $i -ge 600 ]; do sleep 0.1; i=$((i+1)); done; \
+             exec /usr/sbin/smbd -F --no-process-group",
             b = b.display()
         );
         let log = fs::OpenOptions::new()
@@ -353,10 +355,21 @@ impl CtdbCluster {
             .map(|n| n.iter().filter(|n| n.ok()).count())
             .unwrap_or(0);
         let holders = self.vip_holders();
-        if ok == self.nodes && holders.len() == 1 {
+        // Every node's smbd runs too (smbd started before its ctdbd was
+        // up would have exited).
+        let smbd: Vec<usize> = (1..=self.nodes)
+            .filter(|i| {
+                self.pids(*i).iter().any(|p| {
+                    fs::read_to_string(format!("/proc/{p}/comm")).is_ok_and(|c| c.trim() == "smbd")
+                })
+            })
+            .collect();
+        if ok == self.nodes && holders.len() == 1 && smbd.len() == self.nodes {
             Ok(holders)
         } else {
-            Err(format!("last status:\n{status}\nholders: {holders:?}"))
+            Err(format!(
+                "last status:\n{status}\nholders: {holders:?}; smbd runs on {smbd:?}"
+            ))
         }
     }
 
