@@ -146,12 +146,12 @@ is_deeply([$P->status('hooks1', $scfg)], [0, 0, 0, 0], 'status after delete: ina
     like($@, qr/prefix length/, '... with core\'s message');
 
     # HA: the properties become the spec's `ha`; core refuses what cannot
-    # work (plain LXC has no cluster manager; a floating address is for
-    # native shares).
+    # work (a directory volume is not on every node; a floating address is
+    # for native shares).
     my $ha = $P->share_spec('office', { %$lxc, 'smbgw-ha' => 1 });
     is_deeply($ha->{ha}, { enabled => \1 }, 'smbgw-ha');
-    ok(!eval { $P->request('validate', spec => $ha); 1 }, 'HA with plain LXC is refused');
-    like($@, qr/pct driver/, '... naming the pct driver');
+    ok(!eval { $P->request('validate', spec => $ha); 1 }, 'HA with a directory volume is refused');
+    like($@, qr/use the CephFS backend/, '... naming what works');
     my $vip = $P->share_spec('office', { %$lxc, 'smbgw-vip' => '192.0.2.60/24@vmbr0' });
     is($vip->{ha}{vip}, '192.0.2.60/24@vmbr0', 'smbgw-vip');
     ok(!eval { $P->request('validate', spec => $vip); 1 }, 'a floating address for an LXC share is refused');

@@ -194,10 +194,12 @@ fn ctdb_render_writes_every_file_and_refuses_bad_input() {
         .arg(dir.path().join("two"))
         .output()
         .unwrap();
+    assert_eq!(o.status.code(), Some(3), "{o:?}");
     assert!(
         String::from_utf8_lossy(&o.stderr).contains("at least three"),
         "{o:?}"
     );
+    assert!(!dir.path().join("two").exists(), "nothing written");
     // The fcntl lock works, with a warning.
     let o = render(&["--lock", "fcntl:/x/lock"]);
     crate::ok(&o);
