@@ -263,11 +263,7 @@ fn render_metrics(f: &BTreeMap<String, String>) -> String {
         METRICS_ARGS.join(" "),
         s("metrics_get_mib"),
     );
-    let _ = writeln!(
-        md,
-        "| figure | ours | baseline (same run) | ratio | target | met | command |"
-    );
-    let _ = writeln!(md, "|---|---|---|---|---|---|---|");
+    figure_table_header(&mut md);
     let collect = n("metrics_collect_ms");
     let _ = writeln!(
         md,
@@ -455,11 +451,7 @@ fn render_lxc(f: &BTreeMap<String, String>) -> String {
         machine(),
         LXC_ARGS.join(" ")
     );
-    let _ = writeln!(
-        md,
-        "| figure | ours | baseline (same run) | ratio | target | met | command |"
-    );
-    let _ = writeln!(md, "|---|---|---|---|---|---|---|");
+    figure_table_header(&mut md);
     let served = num("lxc_create_served_ms");
     let _ = writeln!(
         md,
@@ -618,6 +610,16 @@ const GATEWAY_ARGS: &[&str] = &[
     "--nocapture",
     "--test-threads=1",
 ];
+
+/// The header of a figures table (figure, ours, baseline, ratio, target,
+/// met, command).
+fn figure_table_header(md: &mut String) {
+    let _ = writeln!(
+        md,
+        "| figure | ours | baseline (same run) | ratio | target | met | command |"
+    );
+    let _ = writeln!(md, "|---|---|---|---|---|---|---|");
+}
 
 /// `text` with the section starting at `heading` (up to the next `## `
 /// heading) replaced by `section` (which starts with a blank line and the

@@ -442,7 +442,7 @@ fn container_pss(pid: u32) -> (u64, u64, usize) {
 /// RSS summed over its processes (kB), number of processes.
 type Sample = [u64; 5];
 
-fn median(mut v: Vec<f64>) -> f64 {
+pub(crate) fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(f64::total_cmp);
     v[v.len() / 2]
 }

@@ -457,11 +457,6 @@ fn events_reach_journald_with_structured_fields() {
     }
 }
 
-fn median_ms(mut v: Vec<f64>) -> f64 {
-    v.sort_by(f64::total_cmp);
-    v[v.len() / 2]
-}
-
 /// `cargo xtask bench metrics`: a collection over 100 native shares, and
 /// what the profiling counters cost on SMB throughput (the same download
 /// with `smbd profiling level = count` and `off`, interleaved).
@@ -512,7 +507,10 @@ fn bench_metrics() {
     }
     println!();
     println!("metrics_shares=100");
-    println!("metrics_collect_ms={:.1}", median_ms(collect.clone()));
+    println!(
+        "metrics_collect_ms={:.1}",
+        crate::lxc::median(collect.clone())
+    );
     println!(
         "metrics_collect_runs={}",
         collect
@@ -521,8 +519,8 @@ fn bench_metrics() {
             .collect::<Vec<_>>()
             .join(",")
     );
-    println!("metrics_inner_ms={:.1}", median_ms(inner));
-    println!("metrics_smbstatus_ms={:.1}", median_ms(smbstatus));
+    println!("metrics_inner_ms={:.1}", crate::lxc::median(inner));
+    println!("metrics_smbstatus_ms={:.1}", crate::lxc::median(smbstatus));
     println!("metrics_spawns={spawns}");
 
     // One LXC-mode share: what a collection costs per container.
@@ -546,7 +544,7 @@ fn bench_metrics() {
             let m: Value = serde_json::from_str(&ok(&out.unwrap())).unwrap();
             assert_eq!(share(&m, "lx")["served"], true, "{m}");
         }
-        println!("metrics_lxc_share_ms={:.1}", median_ms(lx));
+        println!("metrics_lxc_share_ms={:.1}", crate::lxc::median(lx));
         ok(&sb.run(&["delete", "lx"]));
     }
 
@@ -583,7 +581,7 @@ fn bench_metrics() {
         off.push(get());
     }
     set_level("count");
-    let (on, off) = (median_ms(on), median_ms(off));
+    let (on, off) = (crate::lxc::median(on), crate::lxc::median(off));
     println!("metrics_get_mib={mib}");
     println!("metrics_get_counting_ms={on:.1}");
     println!("metrics_get_off_ms={off:.1}");
