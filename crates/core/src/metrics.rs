@@ -16,8 +16,9 @@
 //!   figure), against the quota.
 //!
 //! Cost per collection: native mode runs two processes for all shares
-//! (`smbstatus --json`, `smbstatus --json --profile`); LXC mode one per
-//! share (one shell in the container running both).
+//! (`smbstatus --json`, `smbstatus --json --profile`; plus `smbcontrol
+//! smbd ping` when the smbd is the host's), LXC mode one per share (one
+//! shell in the container running both).
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
