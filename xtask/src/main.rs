@@ -61,6 +61,7 @@ pub(crate) const FUZZ_TARGETS: &[(&str, u64)] = &[
     ("smbconf_document", 4_000),
     ("smbconf_config", 5_000),
     ("ctdb_files", 80_000),
+    ("ha_inputs", 1_500_000),
 ];
 
 /// How long each fuzz target runs.
