@@ -64,35 +64,11 @@ fn read(file: &Path) -> Result<String> {
     }
 }
 
-/// Replace `file` atomically: write a temporary file beside it with the
-/// same permissions, fsync, rename over the original, fsync the directory.
+/// Replace `file` atomically, keeping its permissions.
 fn write_atomic(file: &Path, text: &str) -> Result<()> {
-    let dir = file
-        .parent()
-        .filter(|d| !d.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let name = file
-        .file_name()
-        .context("file has no name")?
-        .to_string_lossy();
-    let tmp = dir.join(format!(".{name}.smbgw-{}", std::process::id()));
-    let result = (|| -> Result<()> {
-        let mut f = std::fs::File::create(&tmp)
-            .with_context(|| format!("cannot create {}", tmp.display()))?;
-        if let Ok(meta) = std::fs::metadata(file) {
-            f.set_permissions(meta.permissions())?;
-        }
-        f.write_all(text.as_bytes())?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, file)
-            .with_context(|| format!("cannot replace {}", file.display()))?;
-        std::fs::File::open(dir)?.sync_all()?;
-        Ok(())
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(file).map_or(0o644, |m| m.permissions().mode() & 0o7777);
+    Ok(provision::write_atomic(file, text.as_bytes(), mode)?)
 }
 
 fn hostname() -> Option<String> {

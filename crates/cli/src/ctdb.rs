@@ -111,23 +111,9 @@ fn check_netbios_name(name: &str) -> Result<()> {
     Ok(())
 }
 
-/// Writes `text` to `path` atomically, mode 0644, through a fresh temp
-/// file (`O_EXCL`, so a symlink planted in the directory is not followed).
-pub(crate) fn write_atomic(path: &Path, text: &str) -> Result<()> {
-    use std::io::Write as _;
-    let dir = path.parent().unwrap_or(Path::new("."));
-    let mut tmp = tempfile::NamedTempFile::new_in(dir)
-        .with_context(|| format!("cannot write in {}", dir.display()))?;
-    tmp.write_all(text.as_bytes())
-        .and_then(|()| tmp.as_file().sync_all())
-        .with_context(|| format!("cannot write {}", path.display()))?;
-    {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(tmp.path(), std::fs::Permissions::from_mode(0o644))?;
-    }
-    tmp.persist(path)
-        .with_context(|| format!("cannot replace {}", path.display()))?;
-    Ok(())
+/// Writes `text` to `path` atomically with `mode`.
+fn write_atomic(path: &Path, text: &str, mode: u32) -> Result<()> {
+    Ok(provision::write_atomic(path, text.as_bytes(), mode)?)
 }
 
 fn render(args: &RenderArgs) -> Result<ExitCode, Failure> {
@@ -182,24 +168,20 @@ fn render(args: &RenderArgs) -> Result<ExitCode, Failure> {
         ("ctdb.tunables", &files.tunables),
         ("smb-cluster.conf", &samba),
     ] {
-        write_atomic(&args.out.join(name), text)?;
+        write_atomic(&args.out.join(name), text, 0o644)?;
     }
     let script = args.out.join(ha::ctdb::ANNOUNCE_SCRIPT_PATH);
     if let Some(dir) = script.parent() {
         std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     }
-    write_atomic(&script, ha::ctdb::ANNOUNCE_SCRIPT)?;
-    {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755))
-            .with_context(|| format!("cannot make {} executable", script.display()))?;
-    }
+    write_atomic(&script, ha::ctdb::ANNOUNCE_SCRIPT, 0o755)?;
     if args.systemd_dropin != Path::new("none") {
         std::fs::create_dir_all(&args.systemd_dropin)
             .with_context(|| format!("cannot create {}", args.systemd_dropin.display()))?;
         write_atomic(
             &args.systemd_dropin.join("pve-smbgateway.conf"),
             SYSTEMD_DROPIN,
+            0o644,
         )?;
     }
     for w in &files.warnings {

@@ -104,7 +104,8 @@ pub fn run(g: &GlobalOpts, a: MetricsArgs) -> Outcome {
     let id = a.id.as_deref().map(parse_id).transpose()?;
     let c = gw.metrics(id.as_ref())?;
     if let Some(file) = &a.textfile {
-        crate::ctdb::write_atomic(file, &prometheus(&c))?;
+        provision::write_atomic(file, prometheus(&c).as_bytes(), 0o644)
+            .map_err(anyhow::Error::from)?;
     }
     if !a.no_alerts {
         let hook = a.alert_hook.clone().or_else(default_hook);

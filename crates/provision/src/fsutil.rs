@@ -12,6 +12,8 @@ use crate::error::{io, Result};
 /// Replaces `path` with `bytes` atomically: a temporary file in the same
 /// directory (created with `mode`), fsync, rename over the original, fsync
 /// the directory. Readers see the old or the new content, never a mix.
+/// The temporary file is created exclusively and never through a symlink,
+/// so a name planted in a directory others can write is not followed.
 pub fn write_atomic(path: &Path, bytes: &[u8], mode: u32) -> Result<()> {
     let dir = parent_of(path);
     let name = path
@@ -19,11 +21,14 @@ pub fn write_atomic(path: &Path, bytes: &[u8], mode: u32) -> Result<()> {
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
     let tmp = dir.join(format!(".{name}.tmp.{}", std::process::id()));
+    // A leftover of an earlier run with the same pid (removing a symlink
+    // removes the link, not its target).
+    let _ = fs::remove_file(&tmp);
     let result = (|| {
         let mut f = OpenOptions::new()
             .write(true)
-            .create(true)
-            .truncate(true)
+            .create_new(true)
+            .custom_flags(rustix::fs::OFlags::NOFOLLOW.bits() as i32)
             .mode(mode)
             .open(&tmp)
             .map_err(io("create", &tmp))?;
