@@ -34,6 +34,20 @@ pub(crate) fn lxc_sandbox(test: &str) -> Option<GatewaySandbox> {
     Some(sb)
 }
 
+/// `create SHARE` as an unprivileged plain-LXC share for alice.
+pub(crate) fn lxc_create_args(share: &str) -> [&str; 8] {
+    [
+        "create",
+        share,
+        "--mode",
+        "lxc",
+        "--ct-driver",
+        "lxc",
+        "--users",
+        "alice",
+    ]
+}
+
 /// The init pid of a share's container, when it runs.
 pub(crate) fn ct_pid(sb: &GatewaySandbox, share: &str) -> Option<u32> {
     let out = Command::new("lxc-info")
@@ -213,21 +227,7 @@ fn lxc_unprivileged_dir_share_end_to_end() {
     let Some(sb) = lxc_sandbox("lxc_unprivileged_dir_share_end_to_end") else {
         return;
     };
-    end_to_end(
-        &sb,
-        "cu",
-        &[
-            "create",
-            "cu",
-            "--mode",
-            "lxc",
-            "--ct-driver",
-            "lxc",
-            "--users",
-            "alice",
-        ],
-        None,
-    );
+    end_to_end(&sb, "cu", &lxc_create_args("cu"), None);
 }
 
 #[test]
@@ -270,16 +270,7 @@ fn lxc_apply_restarts_a_stopped_container_and_restores_its_config() {
     else {
         return;
     };
-    ok(&sb.run(&[
-        "create",
-        "ca",
-        "--mode",
-        "lxc",
-        "--ct-driver",
-        "lxc",
-        "--users",
-        "alice",
-    ]));
+    ok(&sb.run(&lxc_create_args("ca")));
     assert!(lxc_served(&sb, "ca"));
     // Tampering inside the container.
     let rootfs = sb.root.join("lxc/smbgw-ca/rootfs/etc/samba/smb.conf");
@@ -331,16 +322,7 @@ fn lxc_create_and_delete_converge_after_any_fault() {
     };
     check_matrix(&Matrix {
         sb: &sb,
-        create: &[
-            "create",
-            "fl",
-            "--mode",
-            "lxc",
-            "--ct-driver",
-            "lxc",
-            "--users",
-            "alice",
-        ],
+        create: &lxc_create_args("fl"),
         volumes: &containers,
         lxc: true,
     });
@@ -459,19 +441,7 @@ fn bench_lxc() {
         return;
     };
     let mut kv: Vec<(String, String)> = Vec::new();
-    let create = |id: &str| {
-        sb.run(&[
-            "create",
-            id,
-            "--mode",
-            "lxc",
-            "--ct-driver",
-            "lxc",
-            "--users",
-            "alice",
-            "-q",
-        ])
-    };
+    let create = |id: &str| sb.run(&[&lxc_create_args(id)[..], &["-q"]].concat());
     // Warm-up: builds the template when missing (not measured).
     ok(&create("warm"));
     ok(&sb.run(&["delete", "warm", "--purge", "-q"]));
@@ -561,16 +531,7 @@ fn lxc_user_passwd_reaches_the_container() {
     let Some(sb) = lxc_sandbox("lxc_user_passwd_reaches_the_container") else {
         return;
     };
-    ok(&sb.run(&[
-        "create",
-        "cp",
-        "--mode",
-        "lxc",
-        "--ct-driver",
-        "lxc",
-        "--users",
-        "alice",
-    ]));
+    ok(&sb.run(&lxc_create_args("cp")));
     assert!(lxc_served(&sb, "cp"));
     let out = sb.run_stdin(&["user", "passwd", "alice"], b"New-pw-2\n");
     let said = ok(&out);

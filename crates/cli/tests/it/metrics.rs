@@ -82,6 +82,38 @@ pub(crate) fn promtool_check(text: &str) {
     );
 }
 
+/// An interactive smbclient session (`cmd`, credentials in its
+/// environment) holding `file` open until [`HeldOpen::release`].
+struct HeldOpen {
+    child: std::process::Child,
+    stdin: std::process::ChildStdin,
+}
+
+impl HeldOpen {
+    fn start(mut cmd: Command, file: &str, cwd: &Path) -> HeldOpen {
+        let mut child = cmd
+            .current_dir(cwd)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut stdin = child.stdin.take().unwrap();
+        stdin
+            .write_all(format!("open {file}\n").as_bytes())
+            .unwrap();
+        stdin.flush().unwrap();
+        HeldOpen { child, stdin }
+    }
+
+    /// Quits the session and waits for smbclient.
+    fn release(mut self) {
+        self.stdin.write_all(b"quit\n").unwrap();
+        drop(self.stdin);
+        self.child.wait().unwrap();
+    }
+}
+
 #[test]
 fn native_share_counters_sessions_and_prometheus() {
     let Some(sb) = sandbox("native_share_counters_sessions_and_prometheus") else {
@@ -121,20 +153,12 @@ fn native_share_counters_sessions_and_prometheus() {
     });
 
     // A session holding a file open.
-    let mut held = Command::new("smbclient")
-        .arg("-p")
+    let mut c = Command::new("smbclient");
+    c.arg("-p")
         .arg(sb.port.to_string())
         .args(["//127.0.0.1/mx", "-U", "alice"])
-        .env("PASSWD", PW)
-        .current_dir(&client)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut stdin = held.stdin.take().unwrap();
-    stdin.write_all(b"open big.bin\n").unwrap();
-    stdin.flush().unwrap();
+        .env("PASSWD", PW);
+    let held = HeldOpen::start(c, "big.bin", &client);
     eventually("the session and its open file appear", || {
         let m = metrics(&sb, &["mx"]);
         let s = share(&m, "mx");
@@ -161,9 +185,7 @@ fn native_share_counters_sessions_and_prometheus() {
     promtool_check(&text);
     promtool_check(&std::fs::read_to_string(&prom_file).unwrap());
 
-    stdin.write_all(b"quit\n").unwrap();
-    drop(stdin);
-    held.wait().unwrap();
+    held.release();
     eventually("the session disappears", || {
         let m = metrics(&sb, &["mx"]);
         let s = share(&m, "mx");
@@ -350,20 +372,11 @@ fn quota_alert_fires_once_per_crossing_and_rearms() {
 
 #[test]
 fn lxc_share_counters_are_the_containers_own() {
-    use crate::lxc::{ct_pid, lxc_sandbox, smbclient_in};
+    use crate::lxc::{ct_pid, lxc_create_args, lxc_sandbox, smbclient_in};
     let Some(sb) = lxc_sandbox("lxc_share_counters_are_the_containers_own") else {
         return;
     };
-    ok(&sb.run(&[
-        "create",
-        "cm",
-        "--mode",
-        "lxc",
-        "--ct-driver",
-        "lxc",
-        "--users",
-        "alice",
-    ]));
+    ok(&sb.run(&lxc_create_args("cm")));
     let m = metrics(&sb, &["cm"]);
     let s = share(&m, "cm");
     assert_eq!(s["served"], true, "{m}");
@@ -383,19 +396,11 @@ fn lxc_share_counters_are_the_containers_own() {
     });
     // A session held open from the container's network namespace.
     let pid = ct_pid(&sb, "cm").unwrap();
-    let mut held = Command::new("nsenter")
-        .arg(format!("--net=/proc/{pid}/ns/net"))
+    let mut c = Command::new("nsenter");
+    c.arg(format!("--net=/proc/{pid}/ns/net"))
         .args(["smbclient", "//127.0.0.1/cm", "-U", "alice"])
-        .env("PASSWD", crate::faults::PW)
-        .current_dir(&client)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut stdin = held.stdin.take().unwrap();
-    stdin.write_all(b"open big.bin\n").unwrap();
-    stdin.flush().unwrap();
+        .env("PASSWD", crate::faults::PW);
+    let held = HeldOpen::start(c, "big.bin", &client);
     eventually("the session and its open file appear", || {
         let s = share(&metrics(&sb, &["cm"]), "cm").clone();
         (s["sessions"] != 1 || s["open_files"].as_u64().unwrap_or(0) < 1).then(|| s.to_string())
@@ -406,9 +411,7 @@ fn lxc_share_counters_are_the_containers_own() {
         "{text}"
     );
     promtool_check(&text);
-    stdin.write_all(b"quit\n").unwrap();
-    drop(stdin);
-    held.wait().unwrap();
+    held.release();
     eventually("the session disappears", || {
         let s = share(&metrics(&sb, &["cm"]), "cm").clone();
         (s["sessions"] != 0).then(|| s.to_string())
@@ -525,16 +528,7 @@ fn bench_metrics() {
 
     // One LXC-mode share: what a collection costs per container.
     if testkit::on_path("lxc-start") {
-        ok(&sb.run(&[
-            "create",
-            "lx",
-            "--mode",
-            "lxc",
-            "--ct-driver",
-            "lxc",
-            "--users",
-            "alice",
-        ]));
+        ok(&sb.run(&crate::lxc::lxc_create_args("lx")));
         let mut lx = Vec::new();
         for _ in 0..7 {
             let mut out = None;
