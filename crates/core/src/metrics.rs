@@ -317,7 +317,7 @@ impl Gateway {
     }
 
     fn space(&self, rec: &ShareRecord, m: &mut ShareMetrics) {
-        match self.usage(&rec.spec.id) {
+        match self.usage_of_record(rec) {
             Ok(u) if u.active => {
                 m.used_bytes = Some(u.used);
                 m.available_bytes = Some(u.available);

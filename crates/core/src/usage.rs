@@ -77,7 +77,12 @@ impl Gateway {
     /// missing or unreadable gives `active: false` with the reason, not an
     /// error; an unknown share or an unreadable registry is an error.
     pub fn usage(&self, id: &ShareId) -> Result<ShareUsage> {
-        let rec = self.show(id)?;
+        self.usage_of_record(&self.show(id)?)
+    }
+
+    /// [`usage`](Self::usage) of a record already read from the registry.
+    pub(crate) fn usage_of_record(&self, rec: &ShareRecord) -> Result<ShareUsage> {
+        let id = &rec.spec.id;
         let inactive = |problem: String| ShareUsage {
             id: id.as_str().to_owned(),
             active: false,
@@ -94,7 +99,7 @@ impl Gateway {
                 rec.state.path.display()
             )));
         }
-        let (backend, vol) = volume_of(self, &rec)?;
+        let (backend, vol) = volume_of(self, rec)?;
         match backend.usage(&vol).map(UsageReport::from) {
             Ok(u) => Ok(ShareUsage {
                 id: id.as_str().to_owned(),
