@@ -40,6 +40,8 @@ my $scfg = $base->check_config('hooks1', {
     like($@, qr/--smbgw-zfs-parent is required for backend zfs/, '... says what is missing');
     ok(!eval { $P->on_add_hook('hooks1', $scfg, 'smbgw-ad-password' => 'secret'); 1 }, 'on_add_hook: AD password refused');
     unlike($@, qr/secret/, '... without echoing the secret');
+    ok(!eval { $P->on_add_hook('hooks1', { %$scfg, 'smbgw-ad-domain' => 'corp.example.com', 'smbgw-ad-user' => 'Administrator' }); 1 }, 'on_add_hook: AD domain refused');
+    like($@, qr/^smbgateway: smbgw-ad-domain is reserved for Active Directory/, '... naming the property');
     ok(!-e "$root/hooks1", 'nothing was created');
     ok(!defined($PVE::Storage::Custom::SMBGatewayPlugin::LAST_TASK_PID), 'no background task started');
 }

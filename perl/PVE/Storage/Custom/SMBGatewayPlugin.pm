@@ -246,8 +246,22 @@ sub properties {
             type => 'string',
             maxLength => 255,
         },
+        # Active Directory: the names the web UI's wizard sends (the join
+        # itself is issue 8; until the plugin passes them on, a storage
+        # that sets any of them is refused in on_add_hook).
+        'smbgw-ad-domain' => {
+            description => "Active Directory domain (DNS name) to join (reserved; AD join through the plugin is not implemented yet).",
+            type => 'string',
+            pattern => '[A-Za-z0-9][A-Za-z0-9-]*(?:\\.[A-Za-z0-9][A-Za-z0-9-]*)+',
+            maxLength => 253,
+        },
+        'smbgw-ad-user' => {
+            description => "Account that joins Active Directory (reserved; AD join through the plugin is not implemented yet).",
+            type => 'string',
+            maxLength => 104,
+        },
         'smbgw-ad-password' => {
-            description => "Password of the account joining Active Directory (reserved; AD join is not implemented yet).",
+            description => "Password of the account joining Active Directory; a sensitive property, kept out of storage.cfg (reserved; AD join through the plugin is not implemented yet).",
             type => 'string',
         },
     };
@@ -262,7 +276,7 @@ sub options {
         smbgw-read-only smbgw-signing smbgw-encryption smbgw-comment smbgw-mode
         smbgw-ct-driver smbgw-ct-id smbgw-memory smbgw-swap smbgw-cores
         smbgw-privileged smbgw-bridge smbgw-vlan smbgw-ip smbgw-gw smbgw-ct-storage
-        smbgw-ha smbgw-vip
+        smbgw-ha smbgw-vip smbgw-ad-domain smbgw-ad-user
     );
     # A fixed option can be omitted at creation; these are also optional.
     $_->{optional} = 1 for values %fixed;
@@ -494,8 +508,10 @@ sub _start_task {
 
 sub on_add_hook {
     my ($class, $storeid, $scfg, %sensitive) = @_;
-    die "smbgateway: smbgw-ad-password is reserved for Active Directory, which is not implemented yet; leave it out\n"
-        if defined($sensitive{'smbgw-ad-password'}) || defined($scfg->{'smbgw-ad-password'});
+    for my $key (qw(smbgw-ad-domain smbgw-ad-user smbgw-ad-password)) {
+        die "smbgateway: $key is reserved for Active Directory, which the storage plugin does not implement yet; leave it out\n"
+            if defined($sensitive{$key}) || defined($scfg->{$key});
+    }
     my $spec = $class->share_spec($storeid, $scfg);
     # An already registered share (created with the CLI) is only exposed.
     my $existing = eval { $class->request('show', id => $storeid) };
