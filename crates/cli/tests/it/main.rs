@@ -14,6 +14,7 @@ mod docs;
 mod e2e;
 mod failover;
 mod faults;
+mod gui;
 mod integration;
 mod lxc;
 mod metrics;
