@@ -14,6 +14,8 @@
 //!   or only the storage plugin's) and rewrite BENCHMARKS.md.
 //! * `deb`: build the Debian package, check it with lintian and
 //!   install-test it in a debootstrap chroot (also part of `test`).
+//! * `gui-test`: the web UI wizard's browser tests alone (also part of
+//!   `test`; screenshots in target/gui-screenshots/).
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -23,6 +25,7 @@ use anyhow::{bail, Context as _, Result};
 mod bench;
 mod deb;
 mod demo;
+mod www;
 
 /// Debian packages the tests use.
 const APT_PACKAGES: &[&str] = &[
@@ -53,6 +56,8 @@ const APT_PACKAGES: &[&str] = &[
     // LXC mode's real tests (plain LXC driver; nsenter from util-linux).
     "lxc",
     "util-linux",
+    // The web UI wizard's browser tests (www/, driven by playwright-core).
+    "chromium",
 ];
 
 /// Fuzz targets (fuzz/fuzz_targets/*.rs) with the number of inputs their
@@ -148,6 +153,7 @@ fn install_deps() -> Result<()> {
         ]))?;
     }
     install_promtool()?;
+    www::install_deps()?;
     Ok(())
 }
 
@@ -239,6 +245,7 @@ fn test() -> Result<()> {
         .current_dir(&root)
         .env("SMBGW_REQUIRE_REAL", "1")
         .args(["test", "--workspace", "--no-fail-fast"]))?;
+    www::test()?;
     deb::deb()?;
     fuzz(FuzzBudget::Smoke)?;
     Ok(())
@@ -257,6 +264,10 @@ fn main() -> Result<()> {
         Some("deb") => {
             install_deps()?;
             deb::deb().map(|_| ())
+        }
+        Some("gui-test") => {
+            install_deps()?;
+            www::test()
         }
         Some("gen-params") => {
             install_deps()?;
@@ -286,7 +297,7 @@ fn main() -> Result<()> {
             bench::run_all()
         }
         _ => bail!(
-            "usage: cargo xtask demo [clean]|install-deps|test|gen-params|fuzz [SECONDS]|bench [gateway|plugin]|deb"
+            "usage: cargo xtask demo [clean]|install-deps|test|gen-params|fuzz [SECONDS]|bench [gateway|plugin]|deb|gui-test"
         ),
     }
 }
