@@ -554,9 +554,7 @@ pub fn container_smb_conf(
             smbconf::Signing::Auto
         },
         shares: vec![s],
-        // Counts and bytes for `metrics`: the container's smbd serves only
-        // this share, so its counters are the share's.
-        extra_globals: vec![("smbd profiling level".into(), "count".into())],
+        extra_globals: vec![container::container_profiling()],
         ..smbconf::GatewayConf::default()
     };
     conf.render().map_err(|source| Error::Emit {

@@ -473,6 +473,38 @@ fn bench_lxc() {
     ok(&create("base"));
     let lxcpath = sb.root.join("lxc");
     let base_rootfs = lxcpath.join("smbgw-base/rootfs");
+    // The baseline runs the template's systemd as its init, as Debian's
+    // setup (and a Proxmox container) would, instead of smbd.
+    let lxc = |verb: &str, extra: &[&str]| {
+        let out = Command::new(format!("lxc-{verb}"))
+            .arg("-P")
+            .arg(&lxcpath)
+            .args(["-n", "smbgw-base"])
+            .args(extra)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "lxc-{verb}: {}", text(&out.stderr));
+    };
+    lxc("stop", &["-t", "30"]);
+    let cfg_path = lxcpath.join("smbgw-base/config");
+    let cfg: String = std::fs::read_to_string(&cfg_path)
+        .unwrap()
+        .lines()
+        .filter(|l| {
+            !l.starts_with("lxc.signal.halt") && !l.starts_with("lxc.mount.entry = tmpfs run ")
+        })
+        .map(|l| {
+            if l.starts_with("lxc.init.cmd") {
+                "lxc.init.cmd = /sbin/init\n".to_owned()
+            } else {
+                format!("{l}\n")
+            }
+        })
+        .collect();
+    std::fs::write(&cfg_path, cfg).unwrap();
+    lxc("start", &[]);
+    lxc("wait", &["-s", "RUNNING", "-t", "30"]);
+    std::thread::sleep(std::time::Duration::from_secs(3));
     let mut conf = std::fs::read_to_string(base_rootfs.join("usr/share/samba/smb.conf")).unwrap();
     conf.push_str("\n[base]\n   path = /srv/base\n   read only = no\n   valid users = alice\n   force group = smbgw\n");
     std::fs::write(base_rootfs.join("etc/samba/smb.conf"), conf).unwrap();
