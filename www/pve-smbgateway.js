@@ -554,6 +554,7 @@ PVE.SMBGateway.buildRequest = function (v, backing) {
     }
     if (v.ha) {
         p['smbgw-ha'] = 1;
+        p['smbgw-ct-storage'] = v.ctStorage;
     }
     if (v.ctdb) {
         p['smbgw-vip'] = PVE.SMBGateway.vipText(v);
@@ -606,7 +607,7 @@ PVE.SMBGateway.summaryLines = function (v, backing, nodename) {
         : `workgroup ${v.workgroup.toUpperCase()}`]);
     let avail = gettext('none (one node)');
     if (v.ha) {
-        avail = 'Proxmox HA restarts the container on another node';
+        avail = `Proxmox HA restarts the container on another node (its disk on ${v.ctStorage})`;
     } else if (v.ctdb) {
         avail = `CTDB floating address ${PVE.SMBGateway.vipText(v)}`;
     }
@@ -792,13 +793,14 @@ Ext.define('PVE.storage.SMBGatewayWizard', {
     pageTitles: [gettext('Storage'), gettext('Mode'), gettext('Identity'), gettext('Quota & HA'), gettext('Confirm')],
 
     // The wizard's values, from every enabled field (hidden fields are
-    // disabled too, so they do not count).
+    // disabled too, so they do not count, and so are the fields of pages
+    // not reached yet).
     collect: function () {
         let me = this;
         const v = {};
         me.query('field').forEach(function (f) {
             const name = f.getName();
-            if (!name || f.isDisabled()) {
+            if (!name || f.isDisabled() || f.isXType('displayfield')) {
                 return;
             }
             if (f.isXType('radiofield')) {
@@ -848,6 +850,7 @@ Ext.define('PVE.storage.SMBGatewayWizard', {
             ha.setValue(false);
         }
         ha.setDisabled(!haOk);
+        me.setShown('[name=ctStorage]', haOk && ha.getValue());
         me.down('#haHint').setValue(haOk
             ? gettext('The container restarts on another node when its node fails.')
             : gettext('Proxmox HA needs LXC mode and a CephFS volume (at the same path on every node).'));
@@ -993,6 +996,7 @@ Ext.define('PVE.storage.SMBGatewayWizard', {
         const box = me.down('#status');
         box.setVisible(true);
         PVE.SMBGateway.fetchStatus(me.nodename, me.storeid, function (s) {
+            // The flag's name differs between Ext JS versions.
             if (me.isDestroyed || me.destroyed) {
                 return;
             }
@@ -1018,6 +1022,7 @@ Ext.define('PVE.storage.SMBGatewayWizard', {
             fields: ['key', 'label', 'backend', 'storage', 'parent', 'fs', 'mount', 'pool', 'root'],
             data: [],
         });
+        me.ctStorageStore = Ext.create('Ext.data.Store', { fields: ['storage'], data: [] });
         const changed = { change: () => me.updateDependents() };
         // InputPanel wraps `items` in a container of its own, so `defaults`
         // would not reach the fields: each field gets them through `f`.
@@ -1214,6 +1219,23 @@ Ext.define('PVE.storage.SMBGatewayWizard', {
                     boxLabel: gettext('Restart the share on another node'),
                     listeners: changed,
                 },
+                {
+                    // HA moves the container: its root disk must be on
+                    // storage every node reaches (the plugin's
+                    // smbgw-ct-storage).
+                    xtype: 'combobox',
+                    name: 'ctStorage',
+                    fieldLabel: gettext('Container disk on'),
+                    store: me.ctStorageStore,
+                    queryMode: 'local',
+                    displayField: 'storage',
+                    valueField: 'storage',
+                    editable: false,
+                    hidden: true,
+                    disabled: true,
+                    emptyText: gettext('no shared storage for container disks'),
+                    validator: (value) => (value ? true : gettext('Proxmox HA needs the container\'s disk on shared storage (content rootdir); add such a storage first')),
+                },
                 { xtype: 'displayfield', itemId: 'haHint', userCls: 'pmx-hint', fieldLabel: ' ', labelSeparator: '' },
                 {
                     xtype: 'checkbox',
@@ -1274,7 +1296,9 @@ Ext.define('PVE.storage.SMBGatewayWizard', {
                 border: false,
                 defaults: { bodyPadding: 10 },
                 items: [storagePage, modePage, identityPage, quotaPage, confirmPage],
-                listeners: { tabchange: () => me.updateButtons() },
+                // Pages not reached yet are disabled, so their fields do
+                // not count in collect(): look again whenever one opens.
+                listeners: { tabchange: () => { me.updateDependents(); me.updateButtons(); } },
             }],
             buttons: [
                 { text: gettext('Back'), itemId: 'back', handler: () => me.back() },
@@ -1313,6 +1337,16 @@ Ext.define('PVE.storage.SMBGatewayWizard', {
             const field = me.down('[name=backing]');
             if (!field.getValue()) {
                 field.setValue(data[0].key);
+            }
+            // Shared storages for container disks, active here (for HA).
+            const shared = configs
+                .filter((c) => !c.disable && byId[c.storage] && byId[c.storage].active && byId[c.storage].shared &&
+                    (c.content || '').split(',').includes('rootdir'))
+                .map((c) => ({ storage: c.storage }));
+            me.ctStorageStore.loadData(shared);
+            const ct = me.down('[name=ctStorage]');
+            if (!ct.getValue() && shared.length) {
+                ct.setValue(shared[0].storage);
             }
             me.updateDependents();
         };

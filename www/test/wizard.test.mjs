@@ -322,6 +322,39 @@ describe('SMB Gateway wizard', { skip }, () => {
         await closeHarness();
     });
 
+    test('Proxmox HA for an LXC share on CephFS puts the container disk on shared storage', async () => {
+        await openHarness();
+        await openWizard();
+        await user.clickField('storage');
+        await user.type('office2');
+        await user.choose('backing', 'cephfs (CephFS');
+        for (const title of ['Mode', 'Identity', 'Quota & HA']) {
+            await user.clickButton('Next');
+            await waitPage(title);
+        }
+        await user.clickCheckbox('ha');
+        await shot('ha-4-quota', ['Container disk on', 'The container restarts on another node when its node fails.', 'ceph-vm']);
+        await user.clickButton('Next');
+        await waitPage('Confirm');
+        await shot('ha-5-confirm', ['High availability Proxmox HA restarts the container on another node (its disk on ceph-vm)']);
+        server.api = creationApi('office2');
+        await user.clickButton('Finish');
+        await page.waitForFunction(() => /active/.test(document.querySelector('.smbgw-status').innerText));
+        assert.deepEqual(posts().map((r) => r.body), [{
+            type: 'smbgateway',
+            storage: 'office2',
+            'smbgw-backend': 'cephfs',
+            'smbgw-cephfs-fs': 'cephfs',
+            'smbgw-cephfs-mount': '/mnt/pve/cephfs',
+            'smbgw-mode': 'lxc',
+            'smbgw-workgroup': 'WORKGROUP',
+            'smbgw-quota': '100G',
+            'smbgw-ha': '1',
+            'smbgw-ct-storage': 'ceph-vm',
+        }]);
+        await closeHarness();
+    });
+
     test('an invalid share name is refused on the first page with core\'s message', async () => {
         await openHarness();
         await openWizard();
