@@ -2,9 +2,10 @@
 //! the generated assets (man page, bash completion), runs cargo-deb
 //! (metadata in crates/cli/Cargo.toml), checks the package with lintian
 //! (errors and warnings fail, except `initial-upload-closes-no-bugs`), and
-//! installs it in a debootstrap chroot: `dpkg -i`, `pve-smbgateway
+//! installs it in a debootstrap chroot: `dpkg -i` (postinst adds the web
+//! UI's script tag to a pve-manager page-template fixture), `pve-smbgateway
 //! --version`, the Perl plugin loads and reaches its library, and `dpkg
-//! --purge` leaves the file system as it was.
+//! --purge` leaves the file system as it was (the template byte for byte).
 //!
 //! The chroot (Debian bookworm, minbase, with the package's dependencies)
 //! is built once under [`CHROOT_CACHE`] and copied for every run, so a run
@@ -188,11 +189,24 @@ fn install_test(deb: &Path) -> Result<()> {
         .args(["-a", "--reflink=auto"])
         .arg(&pristine)
         .arg(&copy.0))?;
+    // A page template shaped like pve-manager's: postinst adds the web
+    // UI's script tag, and purge must give back the same bytes.
+    let tpl = copy.0.join("usr/share/pve-manager/index.html.tpl");
+    let tpl_text = std::fs::read_to_string(
+        root().join("crates/cli/tests/fixtures/pve-manager/index.html.tpl"),
+    )?;
+    std::fs::create_dir_all(tpl.parent().context("template path")?)?;
+    std::fs::write(&tpl, &tpl_text)?;
     let before = copy.files()?;
     let name = deb.file_name().context("package file name")?;
     std::fs::copy(deb, copy.0.join("tmp").join(name))?;
     let in_chroot = format!("/tmp/{}", name.to_string_lossy());
     run(copy.cmd("dpkg").args(["-i", &in_chroot]))?;
+    let tagged = std::fs::read_to_string(&tpl)?;
+    let js = copy.0.join("usr/share/pve-manager/js/pve-smbgateway.js");
+    if tagged.matches("/pve2/js/pve-smbgateway.js").count() != 1 || !js.is_file() {
+        bail!("postinst did not load the web UI: index.html.tpl is now {tagged:?}");
+    }
     let version = output(copy.cmd("pve-smbgateway").arg("--version"))?;
     let version = String::from_utf8_lossy(&version);
     if !version.starts_with(&format!("pve-smbgateway {}", env!("CARGO_PKG_VERSION"))) {
@@ -228,6 +242,9 @@ fn install_test(deb: &Path) -> Result<()> {
         }
     }
     run(copy.cmd("dpkg").args(["--purge", "pve-smbgateway"]))?;
+    if std::fs::read_to_string(&tpl)? != tpl_text {
+        bail!("dpkg --purge did not restore index.html.tpl byte for byte");
+    }
     let after = copy.files()?;
     let added: Vec<_> = after.difference(&before).collect();
     let removed: Vec<_> = before.difference(&after).collect();
@@ -235,7 +252,7 @@ fn install_test(deb: &Path) -> Result<()> {
         bail!("dpkg --purge left the chroot changed: new {added:?}, missing {removed:?}");
     }
     eprintln!(
-        "xtask: install test passed (dpkg -i, --version, plugin load, purge leaves no files)"
+        "xtask: install test passed (dpkg -i adds the web UI script tag, --version, plugin load, purge leaves no files and restores the template)"
     );
     Ok(())
 }
