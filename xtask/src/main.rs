@@ -32,6 +32,13 @@ const APT_PACKAGES: &[&str] = &[
     "samba",
     "smbclient",
     "winbind",
+    // Active Directory tests: a Samba AD DC (samba, samba-ad-provision,
+    // pulled in by samba), domain accounts through NSS, kinit, and a
+    // skewed clock for the gateway under test.
+    "samba-ad-provision",
+    "libnss-winbind",
+    "krb5-user",
+    "faketime",
     "ctdb",
     "zfs-fuse",
     "ceph-mon",

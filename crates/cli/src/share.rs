@@ -11,8 +11,8 @@ use clap::{Args, Subcommand};
 use runner::RealRunner;
 use serde::Serialize;
 use smbgw_core::{
-    Access, ApplyAction, BackendSpec, CephClientSpec, ErrorKind, Gateway, HaSpec, Identity, Mode,
-    Paths, Security, ShareId, ShareRecord, ShareSpec, VolumeRef,
+    Access, AdSpec, ApplyAction, BackendSpec, CephClientSpec, ErrorKind, Gateway, HaSpec, Identity,
+    Mode, Paths, Security, ShareId, ShareRecord, ShareSpec, VolumeRef,
 };
 
 use crate::exit;
@@ -169,8 +169,29 @@ pub struct CreateArgs {
     #[arg(long, help_heading = "LXC mode")]
     pub ct_storage: Option<String>,
     /// Workgroup.
-    #[arg(long, default_value = "WORKGROUP")]
+    #[arg(long, default_value = "WORKGROUP", conflicts_with = "ad_domain")]
     pub workgroup: String,
+    /// Join this Active Directory domain (its DNS name, corp.example.com);
+    /// --users and --groups are then domain accounts.
+    #[arg(long, value_name = "DOMAIN", help_heading = "Active Directory")]
+    pub ad_domain: Option<String>,
+    /// The account that joins the domain; its password comes from
+    /// --ad-password-file or stdin, never the command line.
+    #[arg(
+        long,
+        value_name = "USER",
+        default_value = "Administrator",
+        help_heading = "Active Directory"
+    )]
+    pub ad_user: String,
+    /// File holding the join password (first line; must not be readable
+    /// by group or others). Without it the password is read from stdin.
+    #[arg(long, value_name = "FILE", help_heading = "Active Directory")]
+    pub ad_password_file: Option<PathBuf>,
+    /// OU for the computer account, relative to the domain
+    /// (OU=Servers,OU=IT); default CN=Computers.
+    #[arg(long, value_name = "OU", help_heading = "Active Directory")]
+    pub ad_ou: Option<String>,
     /// Users allowed to connect (comma-separated; add them with `user add`).
     #[arg(long, value_delimiter = ',')]
     pub users: Vec<String>,
@@ -220,6 +241,13 @@ pub struct DeleteArgs {
     /// Print the plan and change nothing.
     #[arg(long)]
     pub dry_run: bool,
+    /// When this was the last share of an Active Directory domain: the
+    /// file holding the password of the account that joined, to delete
+    /// the computer account from the directory. Without it the gateway
+    /// leaves with its own machine account, which the domain may refuse
+    /// (then the computer account stays there, and the delete says so).
+    #[arg(long, value_name = "FILE")]
+    pub ad_password_file: Option<PathBuf>,
 }
 
 /// `user` subcommands.
@@ -403,8 +431,20 @@ fn spec_from(g: &GlobalOpts, a: &CreateArgs) -> Result<ShareSpec, Failure> {
         .transpose()?;
     spec.quota_unenforced_ok = a.quota_unenforced;
     spec.mode = a.mode.parse::<Mode>()?;
-    spec.identity = Identity::workgroup(&a.workgroup)?;
-    spec.access = Access::new(a.users.clone(), a.groups.clone(), a.read_only)?;
+    match &a.ad_domain {
+        Some(domain) => {
+            spec.identity = Identity::Ad(AdSpec::new(domain, &a.ad_user, a.ad_ou.as_deref())?);
+            spec.access = Access {
+                users: a.users.clone(),
+                groups: a.groups.clone(),
+                read_only: a.read_only,
+            };
+        }
+        None => {
+            spec.identity = Identity::workgroup(&a.workgroup)?;
+            spec.access = Access::new(a.users.clone(), a.groups.clone(), a.read_only)?;
+        }
+    }
     spec.security = Security {
         signing: a.signing.parse()?,
         encryption: a.encryption.parse()?,
@@ -468,6 +508,14 @@ pub fn create(g: &GlobalOpts, a: CreateArgs) -> Outcome {
         let plan = gw.plan_create(&spec)?;
         return print_plan(g, &plan);
     }
+    // The join password: asked before anything changes, held in memory
+    // for this run only.
+    let gw = match &a.ad_domain {
+        Some(_) => gw.with_domain_password(Some(runner::Secret::new(read_password(
+            a.ad_password_file.as_deref(),
+        )?))),
+        None => gw,
+    };
     tracing::info!(
         event = "create-started",
         share = spec.id.as_str(),
@@ -632,6 +680,10 @@ fn print_record(g: &GlobalOpts, gw: &Gateway, rec: &ShareRecord) -> Result<(), F
 /// `delete`.
 pub fn delete(g: &GlobalOpts, a: DeleteArgs) -> Outcome {
     let gw = gateway(g)?;
+    let gw = match &a.ad_password_file {
+        Some(f) => gw.with_domain_password(Some(runner::Secret::new(read_password(Some(f))?))),
+        None => gw,
+    };
     let id = parse_id(&a.id)?;
     if a.dry_run {
         return print_plan(g, &gw.plan_delete(&id, a.purge)?);

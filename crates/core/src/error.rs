@@ -273,7 +273,9 @@ impl Error {
             Error::JournalSpec { .. } => ErrorKind::NeedsApply,
             Error::ToolOutput { .. } => ErrorKind::Other,
             Error::Provision(p) => match p {
-                P::InvalidUser(_) | P::NoSuchUser(_) | P::Password(_) => ErrorKind::Input,
+                P::InvalidUser(_) | P::NoSuchUser(_) | P::Password(_) | P::Domain { .. } => {
+                    ErrorKind::Input
+                }
                 P::Busy { .. } => ErrorKind::Busy,
                 P::RollbackFailed { .. }
                 | P::Journal { .. }

@@ -87,6 +87,6 @@ pub use error::{Error, ErrorKind, Result};
 pub use ops::{ApplyAction, Gateway, Paths, ShareStatus, UsageReport, SHARE_GROUP};
 pub use registry::{Registry, ShareRecord, ShareState};
 pub use spec::{
-    parse_quota, Access, BackendSpec, CephClientSpec, Encryption, HaSpec, Identity, Mode, RbdMap,
-    Security, ShareId, ShareSpec, Signing, VolumeRef,
+    parse_quota, Access, AdSpec, BackendSpec, CephClientSpec, Encryption, HaSpec, Identity, Mode,
+    RbdMap, Security, ShareId, ShareSpec, Signing, VolumeRef,
 };

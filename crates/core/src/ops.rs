@@ -99,6 +99,8 @@ pub struct Gateway {
     /// The gid of [`SHARE_GROUP`] once known (it never changes once the
     /// group exists; a missing group is asked again).
     share_gid: std::sync::OnceLock<u32>,
+    /// The password for joining or leaving an AD domain, for this run.
+    domain_password: Option<runner::Secret>,
 }
 
 /// A share's usage, as reported by `status`.
@@ -226,7 +228,15 @@ impl Gateway {
             runner,
             fault: None,
             share_gid: std::sync::OnceLock::new(),
+            domain_password: None,
         }
+    }
+
+    /// The password of the account that joins (create) or leaves
+    /// (delete) an Active Directory domain in this run.
+    pub fn with_domain_password(mut self, password: Option<runner::Secret>) -> Gateway {
+        self.domain_password = password;
+        self
     }
 
     /// Injects a fault into every plan run (testing hook).
@@ -306,8 +316,18 @@ impl Gateway {
     }
 
     fn share_conf(spec: &ShareSpec, created_volume: bool) -> ShareConf {
-        let mut valid_users = spec.access.users.clone();
-        valid_users.extend(spec.access.groups.iter().map(|g| format!("@{g}")));
+        let mut valid_users = Vec::new();
+        match spec.identity.ad().and_then(|a| a.workgroup.as_deref()) {
+            // Domain accounts: `DOMAIN\name`, `@DOMAIN\group`.
+            Some(w) => {
+                valid_users.extend(spec.access.users.iter().map(|u| format!("{w}\\{u}")));
+                valid_users.extend(spec.access.groups.iter().map(|g| format!("@{w}\\{g}")));
+            }
+            None => {
+                valid_users.extend(spec.access.users.iter().cloned());
+                valid_users.extend(spec.access.groups.iter().map(|g| format!("@{g}")));
+            }
+        }
         ShareConf {
             name: spec.id.as_str().to_owned(),
             comment: spec.comment.clone(),
@@ -315,6 +335,7 @@ impl Gateway {
             valid_users,
             encryption: spec.security.encryption.as_str().to_owned(),
             force_group: created_volume.then(|| SHARE_GROUP.to_owned()),
+            nt_acls: spec.identity.ad().is_some() && spec.mode == Mode::Native,
         }
     }
 
@@ -356,6 +377,9 @@ impl Gateway {
                 crate::ha::check_ctdb_node(&self.paths.ctdb_dir, self.paths.samba.conf(), vip)?;
             }
         }
+        if let Some(ad) = spec.identity.ad() {
+            self.check_domain_neighbours(spec, ad)?;
+        }
         // Builds (and so validates) the backend.
         self.backend(&spec.backend)?;
         // XFS refuses tiny filesystems; say so now rather than roll back.
@@ -374,6 +398,117 @@ impl Gateway {
             }
         }
         Ok(())
+    }
+
+    /// Native mode serves every share from one smbd, which is either a
+    /// standalone server or a member of one domain: an AD share next to
+    /// workgroup shares, or shares of two domains, are refused.
+    fn check_domain_neighbours(&self, spec: &ShareSpec, ad: &crate::spec::AdSpec) -> Result<()> {
+        if spec.mode != Mode::Native {
+            return Ok(());
+        }
+        for other in self.registry.load()? {
+            if other.spec.mode != Mode::Native || other.spec.id == spec.id {
+                continue;
+            }
+            let clash = match other.spec.identity.ad() {
+                Some(o) if o.realm == ad.realm => None,
+                Some(o) => Some(format!("a member of {}", o.realm)),
+                None => Some(
+                    "a standalone server (share `{}` uses local accounts)"
+                        .replace("{}", other.spec.id.as_str()),
+                ),
+            };
+            if let Some(now) = clash {
+                return Err(Error::Invalid {
+                    field: "ad-domain",
+                    value: ad.realm.clone(),
+                    reason: format!(
+                        "native mode serves every share from the host's one smbd, which is {now}; serve this share in LXC mode (its own container joins the domain), or delete the other native shares first"
+                    ),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// Checks the domain (DNS, a DC answering, the clocks) and learns
+    /// its NetBIOS name; nothing changes. Native mode asks through the
+    /// gateway's Samba configuration.
+    fn resolve_domain(&self, spec: &ShareSpec) -> Result<ShareSpec> {
+        let Some(ad) = spec.identity.ad() else {
+            return Ok(spec.clone());
+        };
+        if self.paths.samba.private_instance().is_some() {
+            self.paths.samba.prepare(self.runner.as_ref())?;
+        }
+        let info =
+            provision::domain::probe(self.runner.as_ref(), self.paths.samba.conf(), &ad.realm)?;
+        let mut ad = ad.clone();
+        ad.workgroup = Some(info.workgroup);
+        ad.validate()?;
+        let mut spec = spec.clone();
+        spec.identity = Identity::Ad(ad);
+        Ok(spec)
+    }
+
+    /// The membership a domain share needs, once its workgroup is known.
+    fn membership(spec: &ShareSpec) -> Option<provision::domain::Membership> {
+        let ad = spec.identity.ad()?;
+        Some(provision::domain::Membership {
+            realm: ad.realm.clone(),
+            workgroup: ad.workgroup.clone()?,
+            join_user: ad.join_user.clone(),
+            ou: ad.ou.clone(),
+        })
+    }
+
+    /// Re-converges the native Samba's domain membership to the
+    /// registry: the membership globals back in place (restored after a
+    /// manual edit) and winbindd running. A lost join is reported: it
+    /// needs the join password, so `create` (or `apply` cannot) redo it.
+    fn apply_domain(&self) -> Result<Option<ApplyAction>> {
+        let records = self.registry.load()?;
+        let Some(rec) = records
+            .iter()
+            .find(|r| r.spec.mode == Mode::Native && r.spec.identity.ad().is_some())
+        else {
+            return Ok(None);
+        };
+        let Some(m) = Self::membership(&rec.spec) else {
+            return Ok(None);
+        };
+        let runner = self.runner.as_ref();
+        let samba = &self.paths.samba;
+        let mut did = Vec::new();
+        let want = m.globals(samba.keytab().as_deref());
+        if samba.domain_globals()?.as_deref() != Some(want.as_slice()) {
+            samba.set_domain(runner, Some(&want))?;
+            did.push("restored the domain settings");
+        }
+        if !provision::domain::joined(runner, samba.conf())? {
+            return Ok(Some(ApplyAction {
+                share: rec.spec.id.as_str().to_owned(),
+                action: format!(
+                    "this gateway is no longer joined to {}: join it again with `net ads join -U {}` (the gateway never stores the password)",
+                    m.realm, m.join_user
+                ),
+            }));
+        }
+        samba.ensure_winbindd(runner)?;
+        Ok((!did.is_empty()).then(|| ApplyAction {
+            share: rec.spec.id.as_str().to_owned(),
+            action: did.join(", "),
+        }))
+    }
+
+    /// Whether another registered native share uses `realm`.
+    fn realm_in_use(&self, realm: &str, except: &ShareId) -> Result<bool> {
+        Ok(self.registry.load()?.iter().any(|r| {
+            r.spec.id != *except
+                && r.spec.mode == Mode::Native
+                && r.spec.identity.ad().is_some_and(|a| a.realm == realm)
+        }))
     }
 
     /// The plan `create` would run (validated; nothing changes).
@@ -481,6 +616,23 @@ impl Gateway {
     fn plan_create_resolved(&self, spec: &ShareSpec) -> Result<(Plan, ShareSpec)> {
         self.check_create(spec)?;
         let spec = &self.resolve_container(spec)?;
+        // A re-run of an interrupted create keeps what it journalled (the
+        // domain's NetBIOS name among it).
+        let journalled: Option<ShareSpec> = self
+            .executor()
+            .pending(spec.id.as_str())
+            .ok()
+            .flatten()
+            .filter(|j| j.plan.op == provision::Op::Create)
+            .and_then(|j| serde_json::from_value(j.plan.context).ok());
+        let spec = &match journalled {
+            Some(j) if j.identity.ad().is_some() && spec.identity.ad().is_some() => {
+                let mut s = spec.clone();
+                s.identity = j.identity;
+                s
+            }
+            _ => self.resolve_domain(spec)?,
+        };
         // An existing volume must exist now (refused before anything
         // changes otherwise); one the gateway prepared earlier (its root
         // owned by the gateway's group) is served like a new one.
@@ -506,12 +658,12 @@ impl Gateway {
                 if gateway_owned {
                     groups.push(SHARE_GROUP.to_owned());
                 }
-                let Identity::Workgroup(workgroup) = &spec.identity;
+                let workgroup = spec.identity.workgroup_name().unwrap_or("WORKGROUP");
                 let lxc = ContainerRequest {
                     ct,
                     users: spec.access.users.clone(),
                     groups,
-                    workgroup: workgroup.clone(),
+                    workgroup: workgroup.to_owned(),
                     signing_required: spec.security.signing == Signing::Required,
                 };
                 let mut plan = plan_create_lxc(&req, &lxc, &backend, &driver.describe());
@@ -557,7 +709,21 @@ impl Gateway {
                 }
                 plan
             }
-            _ => plan_create(&req, &backend, &self.paths.samba.describe()),
+            _ => {
+                let mut plan = plan_create(&req, &backend, &self.paths.samba.describe());
+                if let Some(m) = Self::membership(spec) {
+                    // After PrepareSamba, before the share is served.
+                    let first = !self.realm_in_use(&m.realm, &spec.id)?;
+                    plan.steps.insert(
+                        1,
+                        provision::Step::JoinDomain {
+                            membership: m,
+                            first,
+                        },
+                    );
+                }
+                plan
+            }
         };
         plan.context = serde_json::to_value(spec).map_err(|e| Error::JournalSpec {
             id: spec.id.as_str().to_owned(),
@@ -633,6 +799,7 @@ impl Gateway {
                 .as_ref()
                 .filter(|h| h.enabled)
                 .map(|_| &crate::ha::PveHa as &dyn provision::HaManager),
+            domain_password: self.domain_password.as_ref(),
         };
         f(&ctx)
     }
@@ -640,7 +807,11 @@ impl Gateway {
     /// Users must have an SMB password and groups must exist before a
     /// share names them.
     fn check_accounts(&self, spec: &ShareSpec) -> Result<()> {
-        if spec.access.users.is_empty() && spec.access.groups.is_empty() {
+        // Domain accounts are the domain's: winbind resolves them once
+        // the gateway is joined.
+        if spec.access.users.is_empty() && spec.access.groups.is_empty()
+            || spec.identity.ad().is_some()
+        {
             return Ok(());
         }
         let known = if spec.access.users.is_empty() {
@@ -704,13 +875,22 @@ impl Gateway {
             }
             return plan;
         }
-        plan_delete(
+        let mut plan = plan_delete(
             &Self::share_conf(&rec.spec, self.owned_by_gateway(&rec.state.path)),
             rec.spec.volume.name.as_str(),
             purge,
             &Self::describe_backend(&rec.spec.backend),
             &self.paths.samba.describe(),
-        )
+        );
+        if let Some(m) = Self::membership(&rec.spec) {
+            // The last share of the domain: leave it (after everything
+            // else; a refusal is reported, never fatal).
+            if !self.realm_in_use(&m.realm, &rec.spec.id).unwrap_or(true) {
+                plan.steps
+                    .push(provision::Step::LeaveDomain { membership: m });
+            }
+        }
+        plan
     }
 
     /// Stops serving a share and removes it from the registry. The volume
@@ -895,7 +1075,7 @@ impl Gateway {
     ) -> Result<String> {
         let runner = self.runner.as_ref();
         let version = provision::container::samba_version(driver, runner, &ct.id)?;
-        let Identity::Workgroup(workgroup) = &rec.spec.identity;
+        let workgroup = rec.spec.identity.workgroup_name().unwrap_or("WORKGROUP");
         Ok(provision::container_smb_conf(
             &Self::share_conf(&rec.spec, self.owned_by_gateway(&rec.state.path)),
             workgroup,
@@ -1102,6 +1282,13 @@ impl Gateway {
             .any(|r| r.spec.mode == Mode::Native)
         {
             self.paths.samba.prepare(runner)?;
+        }
+        // 0. The native Samba's domain membership: its globals as the
+        // registry says, winbindd running.
+        if only.is_none() {
+            if let Some(a) = self.apply_domain()? {
+                actions.push(a);
+            }
         }
         // 1. Interrupted operations.
         for share in exec.pending_shares()? {

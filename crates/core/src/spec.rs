@@ -952,6 +952,25 @@ impl Access {
         check_name_list("users", &self.users, false)?;
         check_name_list("groups", &self.groups, true)
     }
+
+    /// Checks the names as domain accounts (see
+    /// [`check_domain_account`]) and duplicates (AD compares names
+    /// without regard to case).
+    pub fn validate_domain(&self) -> Result<()> {
+        for (field, names) in [("users", &self.users), ("groups", &self.groups)] {
+            let mut seen = std::collections::HashSet::with_capacity(names.len());
+            for n in names {
+                check_domain_account(field, n)?;
+                if !seen.insert(n.to_lowercase()) {
+                    return Err(Error::Duplicate {
+                        field,
+                        name: n.clone(),
+                    });
+                }
+            }
+        }
+        Ok(())
+    }
 }
 
 /// Longest NetBIOS name (16 bytes, the last being the suffix type).
@@ -964,6 +983,171 @@ pub const NETBIOS_NAME_MAX: usize = 15;
 pub enum Identity {
     /// A standalone server in a workgroup (stored upper-case).
     Workgroup(String),
+    /// A member of an Active Directory domain.
+    Ad(AdSpec),
+}
+
+/// Membership of an Active Directory domain.
+///
+/// The join password is never part of the spec (it is not stored, not
+/// journalled): it is read from stdin or a 0600 file when the join runs.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct AdSpec {
+    /// The Kerberos realm, the DNS domain upper-cased
+    /// (`CORP.EXAMPLE.COM`).
+    pub realm: String,
+    /// The domain's NetBIOS name (`CORP`); `None` until the join asks the
+    /// domain controller.
+    #[serde(default)]
+    pub workgroup: Option<String>,
+    /// The account that joins (and leaves) the domain.
+    pub join_user: String,
+    /// The OU for the computer account (`OU=Servers,OU=IT`), relative to
+    /// the domain; `None` for the default `CN=Computers`.
+    #[serde(default)]
+    pub ou: Option<String>,
+}
+
+/// Longest DNS name.
+pub const DNS_NAME_MAX: usize = 253;
+
+impl AdSpec {
+    /// A validated membership of the DNS domain `domain` (case as given;
+    /// the realm is upper-cased), joined by `join_user`.
+    pub fn new(domain: &str, join_user: &str, ou: Option<&str>) -> Result<AdSpec> {
+        let a = AdSpec {
+            realm: domain.to_ascii_uppercase(),
+            workgroup: None,
+            join_user: join_user.to_owned(),
+            ou: ou.map(str::to_owned),
+        };
+        a.validate()?;
+        Ok(a)
+    }
+
+    /// The DNS domain (the realm lower-cased).
+    pub fn dns_domain(&self) -> String {
+        self.realm.to_ascii_lowercase()
+    }
+
+    /// Checks every field.
+    pub fn validate(&self) -> Result<()> {
+        check_realm(&self.realm)?;
+        if let Some(w) = &self.workgroup {
+            check_workgroup(w)?;
+        }
+        check_domain_account("ad-user", &self.join_user)?;
+        if let Some(ou) = &self.ou {
+            check_ou(ou)?;
+        }
+        Ok(())
+    }
+}
+
+fn check_realm(realm: &str) -> Result<()> {
+    const F: &str = "ad-domain";
+    const RULE: &str = "an Active Directory domain is a DNS name of at least two labels (corp.example.com): letters, digits and `-`, labels of 1 to 63 characters not starting or ending with `-`";
+    if realm.len() > DNS_NAME_MAX {
+        return invalid(
+            F,
+            realm,
+            format!("it is longer than {DNS_NAME_MAX} characters; {RULE}"),
+        );
+    }
+    let labels: Vec<&str> = realm.split('.').collect();
+    if labels.len() < 2 {
+        return invalid(F, realm, format!("it has a single label; {RULE}"));
+    }
+    for l in &labels {
+        let ok = !l.is_empty()
+            && l.len() <= 63
+            && !l.starts_with('-')
+            && !l.ends_with('-')
+            && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
+        if !ok {
+            return invalid(F, realm, format!("label {l:?} is not valid; {RULE}"));
+        }
+    }
+    if labels
+        .last()
+        .is_some_and(|l| l.chars().all(|c| c.is_ascii_digit()))
+    {
+        return invalid(F, realm, format!("it looks like an IP address; {RULE}"));
+    }
+    Ok(())
+}
+
+/// Characters Active Directory refuses in account names
+/// (`sAMAccountName`), plus `%` (a Samba macro).
+const AD_NAME_FORBIDDEN: &[char] = &[
+    '"', '/', '\\', '[', ']', ':', ';', '|', '=', ',', '+', '*', '?', '<', '>', '@', '%',
+];
+
+/// Longest account name the gateway accepts for a domain user or group
+/// (`sAMAccountName` allows 20 for users and 256 for groups; 64 keeps
+/// group names such as "Domain Users" and stays well inside Samba's
+/// limits).
+pub const AD_NAME_MAX: usize = 64;
+
+/// Checks a domain user or group name as given without the domain
+/// (`alice`, `Domain Users`): no characters AD refuses, no control
+/// characters, no white space at either end.
+pub fn check_domain_account(field: &'static str, name: &str) -> Result<()> {
+    const RULE: &str = "a domain account name is given without the domain (alice, Domain Users): 1 to 64 characters, none of \" / \\ [ ] : ; | = , + * ? < > @ %, no control characters, no white space at either end";
+    if name.is_empty() {
+        return invalid(field, name, format!("it is empty; {RULE}"));
+    }
+    if let Some(c) = name
+        .chars()
+        .find(|c| AD_NAME_FORBIDDEN.contains(c) || c.is_control())
+    {
+        let reason = if c == '\\' {
+            "give the name without the domain (the gateway adds it)".to_owned()
+        } else {
+            format!("it contains {c:?}")
+        };
+        return invalid(field, name, format!("{reason}; {RULE}"));
+    }
+    if name.trim() != name {
+        return invalid(field, name, format!("it has white space at an end; {RULE}"));
+    }
+    if name.chars().count() > AD_NAME_MAX {
+        return invalid(
+            field,
+            name,
+            format!("it is longer than {AD_NAME_MAX} characters"),
+        );
+    }
+    if name.ends_with('.') {
+        return invalid(field, name, format!("it ends with `.`; {RULE}"));
+    }
+    Ok(())
+}
+
+fn check_ou(ou: &str) -> Result<()> {
+    const F: &str = "ad-ou";
+    const RULE: &str = "an OU is given relative to the domain as RDNs separated by `,`, innermost first (OU=Servers,OU=IT)";
+    for rdn in ou.split(',') {
+        let Some((k, v)) = rdn.split_once('=') else {
+            return invalid(F, ou, format!("{rdn:?} is not `OU=name`; {RULE}"));
+        };
+        let k = k.trim();
+        if !k.eq_ignore_ascii_case("OU") {
+            return invalid(
+                F,
+                ou,
+                format!("{k:?} is not OU (the domain's DC= part is added by the join); {RULE}"),
+            );
+        }
+        if v.trim().is_empty()
+            || v.chars().any(|c| {
+                c.is_control() || matches!(c, '"' | '\\' | '+' | '<' | '>' | ';' | '#' | '%' | '/')
+            })
+        {
+            return invalid(F, ou, format!("the value of {rdn:?} is empty or has characters that need LDAP escaping; {RULE}"));
+        }
+    }
+    Ok(())
 }
 
 impl Default for Identity {
@@ -979,9 +1163,26 @@ impl Identity {
         Ok(Identity::Workgroup(name.to_ascii_uppercase()))
     }
 
+    /// The membership, for a domain member.
+    pub fn ad(&self) -> Option<&AdSpec> {
+        match self {
+            Identity::Ad(a) => Some(a),
+            Identity::Workgroup(_) => None,
+        }
+    }
+
+    /// The workgroup (or the domain's NetBIOS name once known).
+    pub fn workgroup_name(&self) -> Option<&str> {
+        match self {
+            Identity::Workgroup(w) => Some(w),
+            Identity::Ad(a) => a.workgroup.as_deref(),
+        }
+    }
+
     /// Checks the fields; a workgroup must already be upper-case.
     pub fn validate(&self) -> Result<()> {
         match self {
+            Identity::Ad(a) => a.validate(),
             Identity::Workgroup(w) => {
                 check_workgroup(w)?;
                 if w.chars().any(|c| c.is_ascii_lowercase()) {
@@ -1209,7 +1410,11 @@ impl ShareSpec {
             _ => {}
         }
         self.identity.validate()?;
-        self.access.validate()?;
+        if self.identity.ad().is_some() {
+            self.access.validate_domain()?;
+        } else {
+            self.access.validate()?;
+        }
         if let Some(ha) = &self.ha {
             ha.validate()?;
         }

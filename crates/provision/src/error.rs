@@ -40,6 +40,24 @@ pub enum Error {
         /// The failed `smbcontrol` call.
         source: RunError,
     },
+    /// A domain operation cannot go on; `detail` says what to fix.
+    #[error("Active Directory {realm}: {detail}")]
+    Domain {
+        /// The realm.
+        realm: String,
+        /// What kind of problem.
+        problem: crate::domain::DomainProblem,
+        /// What happened and what to do.
+        detail: String,
+    },
+    /// A tool's output was not what the gateway reads.
+    #[error("cannot read the output of `{tool}`: {problem}")]
+    ToolOutput {
+        /// The tool.
+        tool: &'static str,
+        /// What is wrong.
+        problem: String,
+    },
     /// smbd is not running (native mode on the host).
     #[error("smbd is not running; start it with `systemctl start smbd` (install it with `apt install samba`), then re-run")]
     SmbdNotRunning,

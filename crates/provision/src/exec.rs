@@ -48,6 +48,9 @@ pub struct Context<'a> {
     pub containers: Option<&'a dyn ContainerDriver>,
     /// The cluster's HA manager (Proxmox).
     pub ha: Option<&'a dyn crate::HaManager>,
+    /// The password of the account that joins or leaves an Active
+    /// Directory domain, when the operation has one.
+    pub domain_password: Option<&'a runner::Secret>,
 }
 
 impl Context<'_> {
@@ -523,6 +526,56 @@ fn apply(step: &Step, ctx: &Context<'_>, state: &mut StepState, resume: bool) ->
         }
         Step::EnsureHa { id, share, nodes } => ctx.ha()?.ensure(ctx.runner, id, share, nodes),
         Step::RemoveHa { id, share, .. } => ctx.ha()?.remove(ctx.runner, id, share),
+        Step::JoinDomain { membership, first } => {
+            let result = join_domain(ctx, membership);
+            if result.is_err() && *first {
+                // Clean up after ourselves: a failed step leaves nothing.
+                ctx.samba.stop_winbindd();
+                let _ = ctx.samba.set_domain(ctx.runner, None);
+            }
+            result
+        }
+        Step::LeaveDomain { membership } => {
+            leave_domain(ctx, membership);
+            Ok(())
+        }
+    }
+}
+
+fn join_domain(ctx: &Context<'_>, m: &crate::domain::Membership) -> Result<()> {
+    let globals = m.globals(ctx.samba.keytab().as_deref());
+    ctx.samba.set_domain(ctx.runner, Some(&globals))?;
+    if !crate::domain::joined(ctx.runner, ctx.samba.conf())? {
+        let pw = ctx.domain_password.ok_or_else(|| Error::Domain {
+            realm: m.realm.clone(),
+            problem: crate::domain::DomainProblem::Failed,
+            detail: format!(
+                "this gateway is not joined, and joining needs the password of {}: give it on stdin or with --ad-password-file",
+                m.join_user
+            ),
+        })?;
+        crate::domain::join(ctx.runner, ctx.samba.conf(), m, pw)?;
+    }
+    ctx.samba.ensure_winbindd(ctx.runner)?;
+    // smbd changes its authentication with its configuration.
+    ctx.samba.reload(ctx.runner)
+}
+
+/// Leaves the domain; every problem is reported on stderr, none is fatal
+/// (the share is already gone, its data kept).
+fn leave_domain(ctx: &Context<'_>, m: &crate::domain::Membership) {
+    match crate::domain::leave(ctx.runner, ctx.samba.conf(), m, ctx.domain_password) {
+        Ok(None) => {}
+        Ok(Some(w)) => eprintln!("pve-smbgateway: warning: {w}"),
+        Err(e) => eprintln!("pve-smbgateway: warning: could not leave {}: {e}", m.realm),
+    }
+    ctx.samba.stop_winbindd();
+    if let Err(e) = ctx.samba.set_domain(ctx.runner, None) {
+        eprintln!(
+            "pve-smbgateway: warning: the domain settings of {} stay in {}: {e}",
+            m.realm,
+            ctx.samba.include().display()
+        );
     }
 }
 
@@ -574,6 +627,19 @@ fn undo(step: &Step, ctx: &Context<'_>, state: &mut StepState) -> Result<()> {
         | Step::SyncAccounts { .. }
         | Step::ConfigureSmbd { .. }
         | Step::DestroyContainer { .. } => Ok(()),
+        Step::JoinDomain { membership, first } => {
+            if *first {
+                let joined = crate::domain::joined(ctx.runner, ctx.samba.conf()).unwrap_or(false);
+                if joined {
+                    leave_domain(ctx, membership);
+                } else {
+                    ctx.samba.stop_winbindd();
+                    ctx.samba.set_domain(ctx.runner, None)?;
+                }
+            }
+            Ok(())
+        }
+        Step::LeaveDomain { membership } => join_domain(ctx, membership),
         Step::CreateContainer { ct, .. } => {
             // The container is new: it holds nothing but the template.
             let d = ctx.driver()?;

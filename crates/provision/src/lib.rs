@@ -25,6 +25,7 @@
 //!         valid_users: vec!["alice".into()],
 //!         encryption: "desired".into(),
 //!         force_group: Some("smbgw".into()),
+//!         nt_acls: false,
 //!     },
 //!     volume: "team".into(),
 //!     existing: false,
@@ -45,6 +46,7 @@
 //! Limitations: no VM mode yet; locks are node-local (`flock`).
 
 pub mod container;
+pub mod domain;
 mod error;
 mod exec;
 mod fsutil;

@@ -54,6 +54,12 @@ pub struct ShareConf {
     /// group on volumes it created, so that every allowed user can write).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub force_group: Option<String>,
+    /// Store Windows ACLs as Samba's NT ACL xattr (`acl_xattr`) instead of
+    /// mapping them onto POSIX ACLs (domain shares in native mode;
+    /// containers decide for themselves, see
+    /// [`crate::container_smb_conf`]).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub nt_acls: bool,
 }
 
 impl ShareConf {
@@ -73,6 +79,10 @@ impl ShareConf {
             s.create_mask = 0o660;
             s.directory_mask = 0o2770;
             s.extra.push(("force group".into(), g.clone()));
+        }
+        if self.nt_acls {
+            s.vfs_objects.push("acl_xattr".into());
+            s.extra.push(("map acl inherit".into(), "yes".into()));
         }
         // Files created over SMB keep their DOS attributes in xattrs; no
         // printing on a file share.
@@ -209,6 +219,25 @@ pub enum Step {
         /// VMID or name.
         id: String,
     },
+    /// Native mode: make the gateway's Samba a member of an Active
+    /// Directory domain: the membership globals in the managed include
+    /// file, `net ads join` (the password from the caller, never
+    /// journalled) unless already joined, winbindd running. Undo (only
+    /// when `first`: no other share needed the membership before): leave
+    /// again and take the globals out.
+    JoinDomain {
+        /// The domain.
+        membership: crate::domain::Membership,
+        /// No registered share used the domain before this one.
+        first: bool,
+    },
+    /// Native mode: the last share of the domain is gone: leave it
+    /// (`net ads leave`; a refusal is reported, never fatal), stop a
+    /// private winbindd and take the membership globals out.
+    LeaveDomain {
+        /// The domain.
+        membership: crate::domain::Membership,
+    },
     /// Proxmox: put the share's container under HA with a node
     /// preference (most preferred first). Undo: take it out again.
     EnsureHa {
@@ -318,6 +347,18 @@ impl Plan {
                 share.name, self.samba
             ),
             Step::Register => format!("record share `{}` in the registry", self.share),
+            Step::JoinDomain { membership: m, first } => format!(
+                "{} Active Directory domain {} ({}) as {}{}",
+                if *first { "join" } else { "stay a member of" },
+                m.realm,
+                m.workgroup,
+                m.join_user,
+                m.ou.as_deref().map(|o| format!(", computer account in {o}")).unwrap_or_default()
+            ),
+            Step::LeaveDomain { membership: m } => format!(
+                "leave Active Directory domain {} (no other share needs it)",
+                m.realm
+            ),
             Step::UnserveShare { share, .. } => format!(
                 "stop serving `{}` and disconnect its clients ({})",
                 share.name, self.samba

@@ -206,17 +206,7 @@ impl NativeSamba {
 
     /// The pid of the private smbd, when it is alive.
     pub fn private_pid(&self) -> Option<u32> {
-        let p = self.private.as_ref()?;
-        let pid: u32 = fs::read_to_string(p.dir.join("pid/smbd.pid"))
-            .ok()?
-            .trim()
-            .parse()
-            .ok()?;
-        let comm = fs::read_to_string(format!("/proc/{pid}/comm")).ok()?;
-        // A zombie still has a comm; check the state too.
-        let stat = fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-        let state = stat.rsplit(')').next()?.split_whitespace().next()?;
-        (comm.trim() == "smbd" && state != "Z").then_some(pid)
+        live_daemon(&self.private.as_ref()?.dir, "smbd")
     }
 
     fn private_running(&self) -> bool {
@@ -408,13 +398,10 @@ impl NativeSamba {
         old_include: Option<Vec<u8>>,
     ) -> Result<()> {
         let old_conf = read_optional(&self.conf)?;
-        let empty = Document::parse(&include)
-            .0
-            .section_names()
-            .iter()
-            .all(|n| smbconf::is_global_name(n));
-        // The last managed share gone: take the include line and file away
-        // again, so that the main smb.conf is what it was before.
+        // Neither a share nor the domain membership left: take the include
+        // line and file away again, so that the main smb.conf is what it
+        // was before.
+        let empty = Document::parse(&include).0.section_names().is_empty();
         let new_conf = if empty {
             self.without_include_line()?
         } else {
@@ -522,6 +509,171 @@ impl NativeSamba {
         Ok(())
     }
 
+    /// The keytab for a domain member's service keys: the private
+    /// instance's own, or (`None`) the system's `/etc/krb5.keytab`.
+    pub fn keytab(&self) -> Option<String> {
+        self.private
+            .as_ref()
+            .map(|p| p.dir.join("private/krb5.keytab").display().to_string())
+    }
+
+    /// The domain globals in the managed include file (its `[global]`
+    /// section), if any.
+    pub fn domain_globals(&self) -> Result<Option<Vec<(String, String)>>> {
+        let (doc, _) = self.include_doc()?;
+        let Some(name) = doc
+            .section_names()
+            .into_iter()
+            .find(|n| smbconf::is_global_name(n))
+            .map(str::to_owned)
+        else {
+            return Ok(None);
+        };
+        let mut current: Option<&str> = None;
+        let mut out = Vec::new();
+        for l in doc.lines() {
+            if let Some(n) = l.section_name() {
+                current = Some(n);
+            } else if let (Some(c), Some((k, v))) = (current, l.param()) {
+                if c == name {
+                    out.push((k.to_owned(), v.to_owned()));
+                }
+            }
+        }
+        Ok(Some(out))
+    }
+
+    /// Puts `globals` (a domain membership) into the managed include
+    /// file's `[global]` section, or removes that section (`None`);
+    /// validates and reloads like every change, restoring on failure.
+    pub fn set_domain(
+        &self,
+        runner: &dyn Runner,
+        globals: Option<&[(String, String)]>,
+    ) -> Result<()> {
+        let _guard = self.lock()?;
+        let (mut doc, old_include) = self.include_doc()?;
+        let names: Vec<String> = doc
+            .section_names()
+            .into_iter()
+            .filter(|n| smbconf::is_global_name(n))
+            .map(str::to_owned)
+            .collect();
+        let mut changed = false;
+        for n in &names {
+            changed |= doc.remove_section(n);
+        }
+        if let Some(g) = globals {
+            // An explicit `[global]` header: the included file comes after
+            // the administrator's shares.
+            let mut fresh = Document::parse(&format!("{INCLUDE_HEADER}[global]\n")).0;
+            for (k, v) in g {
+                fresh.set("global", k, v).map_err(|e| Error::Emit {
+                    share: "[global]".into(),
+                    source: e.into(),
+                })?;
+            }
+            // The membership first, then the shares as they were.
+            let rest = doc.to_string();
+            let rest = rest
+                .strip_prefix(INCLUDE_HEADER)
+                .unwrap_or(&rest)
+                .trim_start_matches('\n');
+            let f = fresh.to_string();
+            let text = if rest.trim().is_empty() {
+                f
+            } else {
+                format!("{}\n\n{rest}", f.trim_end())
+            };
+            if old_include.as_deref() == Some(text.as_bytes()) {
+                return self.reload(runner);
+            }
+            return self.commit(runner, text, old_include);
+        }
+        if !changed {
+            return Ok(());
+        }
+        let mut text = doc.to_string();
+        let trimmed = text.trim_end_matches('\n').len();
+        text.truncate(trimmed);
+        text.push('\n');
+        self.commit(runner, text, old_include)
+    }
+
+    /// Makes sure winbindd runs for this Samba: a private instance starts
+    /// its own (`winbindd -D` with its smb.conf); on the host the
+    /// `winbind` service is enabled and started. NSS must know winbind
+    /// (`/etc/nsswitch.conf`), or smbd cannot map domain users to ids.
+    pub fn ensure_winbindd(&self, runner: &dyn Runner) -> Result<()> {
+        let nss = fs::read_to_string("/etc/nsswitch.conf").unwrap_or_default();
+        let has = |db: &str| {
+            nss.lines().any(|l| {
+                l.split_once(':').is_some_and(|(k, v)| {
+                    k.trim() == db && v.split_whitespace().any(|w| w == "winbind")
+                })
+            })
+        };
+        if !(has("passwd") && has("group")) {
+            return Err(Error::Unsupported(
+                "smbd maps domain users to ids through NSS, and /etc/nsswitch.conf does not list `winbind` for passwd and group: install libnss-winbind (`apt install winbind libnss-winbind`), which adds it".into(),
+            ));
+        }
+        match &self.private {
+            Some(p) => {
+                if self.private_winbindd_pid().is_some() {
+                    return Ok(());
+                }
+                runner.run(
+                    &Cmd::new("winbindd")
+                        .args(["-D", "-s"])
+                        .arg(self.conf.display().to_string()),
+                )?;
+                let deadline = Instant::now() + Duration::from_secs(10);
+                loop {
+                    let ping = runner.run(
+                        &Cmd::new("wbinfo")
+                            .arg("--ping-dc")
+                            .timeout(Duration::from_secs(10)),
+                    );
+                    if ping.is_ok() {
+                        return Ok(());
+                    }
+                    if Instant::now() > deadline {
+                        return Err(Error::Unsupported(format!(
+                            "winbindd did not reach the domain controller within 10 s; see {}",
+                            p.dir.join("log").display()
+                        )));
+                    }
+                    std::thread::sleep(Duration::from_millis(200));
+                }
+            }
+            None => {
+                runner.run(&Cmd::new("systemctl").args(["enable", "--now", "winbind"]))?;
+                Ok(())
+            }
+        }
+    }
+
+    /// The pid of the private instance's winbindd, when it is alive.
+    fn private_winbindd_pid(&self) -> Option<u32> {
+        live_daemon(&self.private.as_ref()?.dir, "winbindd")
+    }
+
+    /// Stops a private instance's winbindd (the host's `winbind` service
+    /// is left alone: other software may use it).
+    pub fn stop_winbindd(&self) {
+        let Some(pid) = self.private_winbindd_pid() else {
+            return;
+        };
+        if let Some(p) = rustix::process::Pid::from_raw(pid as i32) {
+            let _ = rustix::process::kill_process(p, rustix::process::Signal::TERM);
+            let deadline = Instant::now() + Duration::from_secs(10);
+            while self.private_winbindd_pid().is_some() && Instant::now() < deadline {
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        }
+    }
+
     /// Removes every managed section for which `keep` is false, in one
     /// validated change. Returns the removed names.
     pub fn prune(&self, runner: &dyn Runner, keep: impl Fn(&str) -> bool) -> Result<Vec<String>> {
@@ -535,6 +687,20 @@ impl NativeSamba {
         }
         Ok(removed)
     }
+}
+
+/// The pid in a private instance's `pid/NAME.pid` when that process is
+/// alive and is `name` (a zombie still has a comm; its state tells).
+fn live_daemon(dir: &Path, name: &str) -> Option<u32> {
+    let pid: u32 = fs::read_to_string(dir.join(format!("pid/{name}.pid")))
+        .ok()?
+        .trim()
+        .parse()
+        .ok()?;
+    let comm = fs::read_to_string(format!("/proc/{pid}/comm")).ok()?;
+    let stat = fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let state = stat.rsplit(')').next()?.split_whitespace().next()?;
+    (comm.trim() == name && state != "Z").then_some(pid)
 }
 
 fn section_text(doc: &Document, name: &str) -> Option<String> {

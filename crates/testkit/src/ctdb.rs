@@ -48,7 +48,8 @@ pub struct CtdbCluster {
     pub shared: PathBuf,
 }
 
-fn ip(args: &[&str]) {
+/// Runs `ip ARGS`, failing the test when it fails.
+pub(crate) fn ip(args: &[&str]) {
     let out = Command::new("ip")
         .args(args)
         .stdin(Stdio::null())

@@ -6,6 +6,7 @@
 //!   RBD pool) under a temp dir, torn down on drop.
 //! * [`ctdb::CtdbCluster`]: CTDB + clustered smbd nodes in network
 //!   namespaces, with a client namespace, for failover tests.
+//! * [`ad::AdDc`]: a Samba AD domain controller in a network namespace.
 //! * [`require`]: the skip-or-fail rule: a missing component fails the test
 //!   under the project's test command (`SMBGW_REQUIRE_REAL=1`) and skips it
 //!   with a printed reason in a plain `cargo test`.
@@ -25,6 +26,7 @@ use std::time::{Duration, Instant};
 use runner::{Cmd, RealRunner, Runner};
 use rustix::process::{kill_process, Pid, Signal};
 
+pub mod ad;
 pub mod ceph;
 pub mod ctdb;
 pub mod sandbox;

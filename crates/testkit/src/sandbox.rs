@@ -51,6 +51,11 @@ pub struct GatewaySandbox {
     /// The private smbd's port.
     pub port: u16,
     bin: PathBuf,
+    /// The network namespace every command runs in (AD tests).
+    pub netns: Option<String>,
+    /// Bind-mounted over `/run/samba` in every command (AD tests: the
+    /// private winbindd's socket is found there).
+    run_samba: Option<PathBuf>,
 }
 
 impl GatewaySandbox {
@@ -90,7 +95,31 @@ impl GatewaySandbox {
             port: free_port(),
             bin: bin.to_owned(),
             dir: Some(dir),
+            netns: None,
+            run_samba: None,
         })
+    }
+
+    /// A sandbox in `dc`'s network namespace whose private `/etc` makes
+    /// the host a would-be member of the domain (see
+    /// [`crate::ad::member_etc`]), with a private `/run/samba`.
+    pub fn in_domain(test: &str, bin: &Path, dc: &crate::ad::AdDc) -> Option<GatewaySandbox> {
+        let mut sb = GatewaySandbox::new(test, bin)?;
+        let host = rustix::system::uname()
+            .nodename()
+            .to_string_lossy()
+            .into_owned();
+        crate::ad::member_etc(dc, &sb.etc, host.split('.').next().unwrap_or("gw"));
+        let run = sb.base().join("run-samba");
+        fs::create_dir_all(&run).expect("run dir");
+        // Samba's packages create /run/samba; the bind needs it to exist.
+        fs::create_dir_all("/run/samba").expect("/run/samba");
+        sb.run_samba = Some(run);
+        sb.netns = Some(dc.netns.clone());
+        // The namespace is the test's own: the private smbd takes SMB's
+        // port there (smbcacls cannot be told another).
+        sb.port = 445;
+        Some(sb)
     }
 
     /// The temp directory holding everything.
@@ -105,11 +134,24 @@ impl GatewaySandbox {
     /// /etc). Mounts below shared mount points stay shared both ways (the
     /// zfs CLI unmounts from the calling process).
     pub fn ns_command(&self, program: impl AsRef<std::ffi::OsStr>) -> Command {
-        let mut c = Command::new("unshare");
+        let mut c = match &self.netns {
+            Some(ns) => {
+                let mut c = Command::new("nsenter");
+                c.arg(format!("--net=/run/netns/{ns}")).arg("unshare");
+                c
+            }
+            None => Command::new("unshare"),
+        };
         c.args(["--mount", "--propagation", "unchanged", "--", "sh", "-c"])
-            .arg(r#"mount --bind "$0" /etc && exec "$@""#)
+            .arg(
+                r#"mount --bind "$0" /etc && { [ -z "$SMBGW_TEST_RUN_SAMBA" ] || mount --bind "$SMBGW_TEST_RUN_SAMBA" /run/samba; } && exec "$@""#,
+            )
             .arg(&self.etc)
             .arg(program);
+        match &self.run_samba {
+            Some(r) => c.env("SMBGW_TEST_RUN_SAMBA", r),
+            None => c.env_remove("SMBGW_TEST_RUN_SAMBA"),
+        };
         c
     }
 

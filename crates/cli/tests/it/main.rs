@@ -5,6 +5,7 @@
 // Helpers outside #[test] functions panic on failure too.
 #![allow(clippy::unwrap_used)]
 
+mod ad;
 mod bad_input;
 mod bench;
 mod ceph;

@@ -8,8 +8,8 @@ use super::{ShareRecord, ShareState};
 use crate::container::ContainerSpec;
 use crate::error::{Error, Result};
 use crate::spec::{
-    self, is_ascii_ws, Access, BackendSpec, CephClientSpec, Encryption, HaSpec, Identity, Mode,
-    RbdMap, Security, ShareId, ShareSpec, Signing, VolumeRef,
+    self, is_ascii_ws, Access, AdSpec, BackendSpec, CephClientSpec, Encryption, HaSpec, Identity,
+    Mode, RbdMap, Security, ShareId, ShareSpec, Signing, VolumeRef,
 };
 
 /// The section type of a share.
@@ -303,6 +303,16 @@ fn write_share(out: &mut String, r: &ShareRecord) {
     prop(out, Key::Mode, s.mode);
     match &s.identity {
         Identity::Workgroup(w) => prop(out, Key::Workgroup, w),
+        Identity::Ad(a) => {
+            prop(out, Key::AdRealm, &a.realm);
+            if let Some(w) = &a.workgroup {
+                prop(out, Key::Workgroup, w);
+            }
+            prop(out, Key::AdUser, &a.join_user);
+            if let Some(ou) = &a.ou {
+                prop(out, Key::AdOu, ou);
+            }
+        }
     }
     list(out, Key::Users, &s.access.users);
     list(out, Key::Groups, &s.access.groups);
@@ -367,6 +377,9 @@ keys! {
     QuotaUnenforced = "quota-unenforced",
     Mode = "mode",
     Workgroup = "workgroup",
+    AdRealm = "ad-realm",
+    AdUser = "ad-user",
+    AdOu = "ad-ou",
     Users = "users",
     Groups = "groups",
     ReadOnly = "read-only",
@@ -831,6 +844,28 @@ impl<'a> Props<'_, 'a> {
                 None
             }
         };
+        let identity = match self.get(Key::AdRealm, |r| Ok(r.to_owned()))? {
+            None => {
+                self.forbid(Key::AdUser, "`ad-user` needs an `ad-realm` line")?;
+                self.forbid(Key::AdOu, "`ad-ou` needs an `ad-realm` line")?;
+                self.req(Key::Workgroup, Identity::workgroup)?
+            }
+            Some(realm) => {
+                let ad = AdSpec {
+                    realm,
+                    workgroup: self.get(Key::Workgroup, |w| Ok(w.to_owned()))?,
+                    join_user: self.req(Key::AdUser, |u| Ok(u.to_owned()))?,
+                    ou: self.get(Key::AdOu, |o| Ok(o.to_owned()))?,
+                };
+                let line = self.slots[Key::AdRealm as usize]
+                    .as_ref()
+                    .map_or(0, |p| p.line);
+                ad.validate()
+                    .map_err(|e| self.value_error(Key::AdRealm, line, &ad.realm, e))?;
+                Identity::Ad(ad)
+            }
+        };
+        let domain = identity.ad().is_some();
         let spec = ShareSpec {
             id,
             backend,
@@ -838,10 +873,10 @@ impl<'a> Props<'_, 'a> {
             quota,
             quota_unenforced_ok: self.flag(Key::QuotaUnenforced)?,
             mode: self.req(Key::Mode, str::parse::<Mode>)?,
-            identity: self.req(Key::Workgroup, Identity::workgroup)?,
+            identity,
             access: Access {
-                users: self.names(Key::Users, "users", false)?,
-                groups: self.names(Key::Groups, "groups", true)?,
+                users: self.names(Key::Users, "users", false, domain)?,
+                groups: self.names(Key::Groups, "groups", true, domain)?,
                 read_only: self.flag(Key::ReadOnly)?,
             },
             security: Security {
@@ -867,7 +902,7 @@ impl<'a> Props<'_, 'a> {
                 spec::check_state_path(&p).map(|()| p)
             })?,
             created_volume: self.flag(Key::CreatedVolume)?,
-            created_users: self.names(Key::CreatedUsers, "created users", false)?,
+            created_users: self.names(Key::CreatedUsers, "created users", false, false)?,
             created_at: self.req(Key::CreatedAt, |v| {
                 v.parse::<u64>().map_err(|_| Error::Invalid {
                     field: "created-at",
@@ -880,14 +915,29 @@ impl<'a> Props<'_, 'a> {
     }
 
     /// A comma-separated list of user or group names.
-    fn names(&self, key: Key, field: &'static str, group: bool) -> Result<Vec<String>> {
+    fn names(
+        &self,
+        key: Key,
+        field: &'static str,
+        group: bool,
+        domain: bool,
+    ) -> Result<Vec<String>> {
         Ok(self
             .get(key, |v| {
                 let names: Vec<String> = v
                     .split(',')
                     .map(|n| n.trim_matches(is_ascii_ws).to_owned())
                     .collect();
-                spec::check_name_list(field, &names, group)?;
+                if domain {
+                    let a = Access {
+                        users: if group { Vec::new() } else { names.clone() },
+                        groups: if group { names.clone() } else { Vec::new() },
+                        read_only: false,
+                    };
+                    a.validate_domain()?;
+                } else {
+                    spec::check_name_list(field, &names, group)?;
+                }
                 Ok(names)
             })?
             .unwrap_or_default())

@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 use std::path::PathBuf;
 
 use smbgw_core::spec::{
-    check_account_name, check_comment, parse_quota, parse_volume_name, Access, BackendSpec,
+    check_account_name, check_comment, parse_quota, parse_volume_name, Access, AdSpec, BackendSpec,
     CephClientSpec, Encryption, HaSpec, Identity, Mode, RbdMap, ShareId, ShareSpec, Signing,
     VolumeRef,
 };
@@ -133,6 +133,67 @@ fn cases() -> Vec<Case> {
         case("workgroup non-ascii", || Identity::workgroup("GRÜPPE")),
         case("workgroup stored lower-case", || {
             Identity::Workgroup("corp".into()).validate()
+        }),
+        // Active Directory.
+        case("ad domain single label", || {
+            AdSpec::new("corp", "Administrator", None)
+        }),
+        case("ad domain underscore", || {
+            AdSpec::new("corp_x.example.com", "Administrator", None)
+        }),
+        case("ad domain empty label", || {
+            AdSpec::new("corp..example.com", "Administrator", None)
+        }),
+        case("ad domain leading -", || {
+            AdSpec::new("-corp.example.com", "Administrator", None)
+        }),
+        case("ad domain ip", || {
+            AdSpec::new("10.0.0.1", "Administrator", None)
+        }),
+        case("ad domain newline", || {
+            AdSpec::new("corp.example.com\nrealm = X", "Administrator", None)
+        }),
+        case("ad user with domain", || {
+            AdSpec::new("corp.example.com", "CORP\\admin", None)
+        }),
+        case("ad user @", || {
+            AdSpec::new("corp.example.com", "admin@corp", None)
+        }),
+        case("ad user empty", || {
+            AdSpec::new("corp.example.com", "", None)
+        }),
+        case("ad user padded", || {
+            AdSpec::new("corp.example.com", " admin", None)
+        }),
+        case("ad user %", || AdSpec::new("corp.example.com", "%U", None)),
+        case("ad ou CN", || {
+            AdSpec::new("corp.example.com", "Administrator", Some("CN=Computers"))
+        }),
+        case("ad ou DC", || {
+            AdSpec::new("corp.example.com", "Administrator", Some("OU=S,DC=corp"))
+        }),
+        case("ad ou no =", || {
+            AdSpec::new("corp.example.com", "Administrator", Some("Servers"))
+        }),
+        case("ad ou /", || {
+            AdSpec::new("corp.example.com", "Administrator", Some("OU=a/b"))
+        }),
+        case("ad ou empty value", || {
+            AdSpec::new("corp.example.com", "Administrator", Some("OU="))
+        }),
+        case("ad group ]", || {
+            spec_with(|s| {
+                s.identity =
+                    Identity::Ad(AdSpec::new("corp.example.com", "Administrator", None).unwrap());
+                s.access.groups = vec!["Staff]".into()];
+            })()
+        }),
+        case("ad users duplicate (case)", || {
+            spec_with(|s| {
+                s.identity =
+                    Identity::Ad(AdSpec::new("corp.example.com", "Administrator", None).unwrap());
+                s.access.users = vec!["Alice".into(), "alice".into()];
+            })()
         }),
         // Directory roots.
         case("dir empty", || BackendSpec::dir("")),
@@ -323,4 +384,24 @@ fn specific_variants() {
         s.quota_unenforced_ok = true;
     })()
     .unwrap();
+    // Domain accounts may have upper case and spaces.
+    spec_with(|s| {
+        s.identity = Identity::Ad(
+            AdSpec::new(
+                "Corp.Example.com",
+                "Administrator",
+                Some("OU=Servers,OU=IT"),
+            )
+            .unwrap(),
+        );
+        s.access.groups = vec!["Domain Users".into()];
+        s.access.users = vec!["Alice.Smith".into()];
+    })()
+    .unwrap();
+    assert_eq!(
+        AdSpec::new("Corp.Example.com", "Administrator", None)
+            .unwrap()
+            .realm,
+        "CORP.EXAMPLE.COM"
+    );
 }

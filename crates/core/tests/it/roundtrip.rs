@@ -8,8 +8,8 @@ use proptest::prelude::*;
 use proptest::strategy::ValueTree;
 use smbgw_core::registry::{Registry, ShareRecord, ShareState, Shares};
 use smbgw_core::spec::{
-    Access, BackendSpec, CephClientSpec, Encryption, HaSpec, Identity, Mode, RbdMap, Security,
-    ShareId, ShareSpec, Signing, VolumeRef,
+    Access, AdSpec, BackendSpec, CephClientSpec, Encryption, HaSpec, Identity, Mode, RbdMap,
+    Security, ShareId, ShareSpec, Signing, VolumeRef,
 };
 
 fn share_id() -> impl Strategy<Value = ShareId> {
@@ -153,6 +153,28 @@ fn comment() -> impl Strategy<Value = String> {
         .prop_filter("no padding", |s| s.trim() == s)
 }
 
+/// A workgroup, or a domain membership (boxed: the record strategy is
+/// big enough already).
+fn identity() -> BoxedStrategy<Identity> {
+    prop_oneof![
+        "[A-Z0-9_.!@#$&()-]{1,15}".prop_map(|w| Identity::workgroup(&w).unwrap()),
+        (
+            "[a-z][a-z0-9-]{0,8}[a-z0-9](\\.[a-z][a-z0-9]{0,8}){1,3}",
+            proptest::option::of("[A-Z][A-Z0-9]{0,14}"),
+            "[A-Za-z][A-Za-z0-9 ._-]{0,18}[A-Za-z0-9]",
+            proptest::option::of(
+                "OU=[A-Za-z][A-Za-z0-9 ]{0,10}[A-Za-z0-9](,OU=[A-Za-z0-9]{1,8}){0,2}"
+            ),
+        )
+            .prop_map(|(domain, wg, user, ou)| {
+                let mut a = AdSpec::new(&domain, &user, ou.as_deref()).unwrap();
+                a.workgroup = wg;
+                Identity::Ad(a)
+            }),
+    ]
+    .boxed()
+}
+
 prop_compose! {
     fn record()(
         id in share_id(),
@@ -162,7 +184,7 @@ prop_compose! {
         quota in proptest::option::of(1u64..),
         unenforced in any::<bool>(),
         mode in proptest::sample::select(Mode::ALL),
-        workgroup in "[A-Z0-9_.!@#$&()-]{1,15}",
+        identity in identity(),
         users in names(),
         groups in names(),
         read_only in any::<bool>(),
@@ -184,7 +206,7 @@ prop_compose! {
             quota: quota.and_then(backends::Quota::from_bytes),
             quota_unenforced_ok: unenforced,
             mode,
-            identity: Identity::workgroup(&workgroup).unwrap(),
+            identity,
             access: Access::new(users, groups, read_only).unwrap(),
             security: Security { signing, encryption },
             ha: ha.map(|(enabled, vip)| HaSpec { enabled, vip }),

@@ -104,6 +104,7 @@ fn request() -> CreateRequest {
             valid_users: vec!["alice".into()],
             encryption: "desired".into(),
             force_group: Some("smbgw".into()),
+            nt_acls: false,
         },
         volume: "team".into(),
         existing: false,
@@ -127,6 +128,7 @@ fn run_create(
         registrar: reg,
         containers: None,
         ha: None,
+        domain_password: None,
     };
     Executor::new(w.root.join("state"))
         .with_fault(fault)
@@ -289,6 +291,7 @@ fn delete_failure_re_serves_the_share() {
         registrar: &reg,
         containers: None,
         ha: None,
+        domain_password: None,
     };
     let fault = Fault {
         step: 1,
@@ -354,6 +357,7 @@ fn a_resumed_run_that_fails_also_undoes_the_interrupted_runs_later_steps() {
         registrar: &reg,
         containers: None,
         ha: None,
+        domain_password: None,
     };
     // Serve by hand what the killed run had done, and leave its journal.
     run_create(&w, &reg, &r, None).unwrap();

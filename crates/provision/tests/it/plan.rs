@@ -10,6 +10,7 @@ fn share() -> ShareConf {
         valid_users: vec!["alice".into(), "@staff".into()],
         encryption: "desired".into(),
         force_group: Some("smbgw".into()),
+        nt_acls: false,
     }
 }
 

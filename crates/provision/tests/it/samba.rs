@@ -18,6 +18,7 @@ fn the_include_line_is_appended_once_with_the_file_line_ending() {
         valid_users: vec![],
         encryption: "off".into(),
         force_group: None,
+        nt_acls: false,
     };
     samba.serve(&r, &share.to_gateway_share("/srv/s1")).unwrap();
     samba.serve(&r, &share.to_gateway_share("/srv/s1")).unwrap();
@@ -66,4 +67,67 @@ fn pdbedit_list_is_parsed() {
         parse_pdbedit_list("alice:999:\nbob:998:Bob B\n\n"),
         vec!["alice".to_owned(), "bob".to_owned()]
     );
+}
+
+#[test]
+fn domain_globals_come_first_and_leave_no_trace() {
+    let dir = tempfile::tempdir().unwrap();
+    let conf = dir.path().join("smb.conf");
+    let original = "[global]\n   workgroup = W\n[data]\n   path = /srv/data\n";
+    std::fs::write(&conf, original).unwrap();
+    let samba = NativeSamba::with_paths(&conf, dir.path().join("inc.conf"));
+    let r = RecordingRunner::new();
+    let m = provision::domain::Membership {
+        realm: "CORP.EXAMPLE.COM".into(),
+        workgroup: "CORP".into(),
+        join_user: "Administrator".into(),
+        ou: None,
+    };
+    let g = m.globals(None);
+    samba.set_domain(&r, Some(&g)).unwrap();
+    let share = provision::ShareConf {
+        name: "s1".into(),
+        comment: None,
+        read_only: false,
+        valid_users: vec![m.qualify("Domain Users", true)],
+        encryption: "off".into(),
+        force_group: None,
+        nt_acls: true,
+    };
+    samba.serve(&r, &share.to_gateway_share("/srv/s1")).unwrap();
+    // Serving again and setting the same membership change nothing.
+    let inc = std::fs::read_to_string(dir.path().join("inc.conf")).unwrap();
+    samba.set_domain(&r, Some(&g)).unwrap();
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("inc.conf")).unwrap(),
+        inc
+    );
+    // An explicit [global] section, before the share (the include comes
+    // after the administrator's [data]).
+    let at_global = inc.find("[global]").expect(&inc);
+    let at_share = inc.find("[s1]").expect(&inc);
+    assert!(at_global < at_share, "{inc}");
+    assert!(inc.contains("security = ads"), "{inc}");
+    assert!(
+        inc.contains("valid users = \"@CORP\\Domain Users\""),
+        "{inc}"
+    );
+    assert!(inc.contains("vfs objects = acl_xattr"), "{inc}");
+    assert_eq!(samba.managed_shares().unwrap(), vec!["s1".to_owned()]);
+    assert_eq!(
+        samba
+            .domain_globals()
+            .unwrap()
+            .unwrap()
+            .first()
+            .map(|(k, _)| k.as_str()),
+        Some("security")
+    );
+    // The share goes, the membership stays until it is taken out; then
+    // the main file is byte for byte what it was.
+    samba.unserve(&r, "s1").unwrap();
+    assert!(samba.domain_globals().unwrap().is_some());
+    samba.set_domain(&r, None).unwrap();
+    assert!(!dir.path().join("inc.conf").exists());
+    assert_eq!(std::fs::read_to_string(&conf).unwrap(), original);
 }

@@ -1,0 +1,318 @@
+//! Active Directory: shares joined to a real Samba AD DC
+//! (`testkit::ad::AdDc`) in a network namespace of the test's own.
+//!
+//! Domain users log in with Kerberos tickets (`kinit`, `smbclient
+//! --use-kerberos=required`), a non-member is refused, an NT ACL set with
+//! smbcacls survives a restart of the gateway's smbd, and the join's
+//! problems (wrong password, unreachable DC, clock skew, missing OU,
+//! unknown realm) each give their own error before anything changes. The
+//! join password never shows up in a file others can read, the gateway's
+//! logs or journals.
+
+use std::fs;
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::path::Path;
+use std::process::{Output, Stdio};
+
+use testkit::ad::{AdDc, ADMIN_PASSWORD, DNS_DOMAIN, REALM};
+use testkit::sandbox::{feed, GatewaySandbox};
+
+use crate::{bin, ok, text};
+
+const ALICE_PW: &str = "Al1ce-Secret!x";
+const BOB_PW: &str = "B0b-Secret!xy";
+
+/// A DC with alice (in "Share Staff") and bob, and a gateway sandbox
+/// in its namespace.
+fn domain(test: &str) -> Option<(AdDc, GatewaySandbox)> {
+    let dc = AdDc::start(test)?;
+    dc.add_user("alice", ALICE_PW);
+    dc.add_user("bob", BOB_PW);
+    dc.add_group("Share Staff", &["alice"]);
+    let sb = GatewaySandbox::in_domain(test, &bin(), &dc)?;
+    Some((dc, sb))
+}
+
+/// `create SHARE --mode native --ad-domain ... --groups "Share Staff"`
+/// with the join password on stdin.
+fn create_native(sb: &GatewaySandbox, share: &str, extra: &[&str]) -> Output {
+    let mut args = vec![
+        "create",
+        share,
+        "--mode",
+        "native",
+        "--ad-domain",
+        DNS_DOMAIN,
+        "--ad-user",
+        "Administrator",
+        "--groups",
+        "Share Staff",
+    ];
+    args.extend_from_slice(extra);
+    sb.run_stdin(&args, format!("{ADMIN_PASSWORD}\n").as_bytes())
+}
+
+/// The private smbd's NetBIOS name (the machine account's name).
+fn netbios_name(sb: &GatewaySandbox) -> String {
+    let out = sb
+        .ns_command("testparm")
+        .args(["-s", "--parameter-name=netbios name"])
+        .arg(sb.samba_dir().join("smb.conf"))
+        .stderr(Stdio::null())
+        .output()
+        .unwrap();
+    text(&out.stdout).trim().to_owned()
+}
+
+/// `script` as `user` with a Kerberos ticket (kinit with `password`),
+/// in the sandbox's namespaces. `$SRV` is `//host.domain` of the
+/// gateway, `$PORT` its port.
+fn as_user(sb: &GatewaySandbox, user: &str, password: &str, script: &str) -> Output {
+    let cc = sb.base().join(format!("cc.{user}"));
+    let host = format!("{}.{DNS_DOMAIN}", netbios_name(sb).to_ascii_lowercase());
+    let full = format!(
+        "kinit {user}@{REALM} >/dev/null <<EOF\n{password}\nEOF\n[ $? -eq 0 ] || exit 90\n{script}"
+    );
+    let mut c = sb.ns_command("sh");
+    c.arg("-c")
+        .arg(full)
+        .env("KRB5CCNAME", format!("FILE:{}", cc.display()))
+        .env("SRV", format!("//{host}"))
+        .env("PORT", sb.port.to_string())
+        .current_dir(sb.base())
+        .stdin(Stdio::null());
+    c.output().unwrap()
+}
+
+fn smb(sb: &GatewaySandbox, user: &str, password: &str, share: &str, commands: &str) -> Output {
+    as_user(
+        sb,
+        user,
+        password,
+        &format!("smbclient \"$SRV/{share}\" -p \"$PORT\" --use-kerberos=required -c '{commands}'"),
+    )
+}
+
+/// No file under `root` that others can read, and no log or journal,
+/// holds `secret`.
+fn assert_secret_nowhere(root: &Path, secret: &str) {
+    let mut stack = vec![root.to_owned()];
+    while let Some(d) = stack.pop() {
+        let Ok(entries) = fs::read_dir(&d) else {
+            continue;
+        };
+        for e in entries.flatten() {
+            let p = e.path();
+            let Ok(md) = fs::symlink_metadata(&p) else {
+                continue;
+            };
+            if md.is_dir() {
+                stack.push(p);
+            } else if md.is_file() && md.len() < 64 << 20 {
+                let Ok(bytes) = fs::read(&p) else { continue };
+                let found = bytes.windows(secret.len()).any(|w| w == secret.as_bytes());
+                let name = p.display().to_string();
+                let readable = md.permissions().mode() & 0o004 != 0;
+                let log_like = name.contains("/log") || name.contains("journal");
+                assert!(
+                    !(found && (readable || log_like)),
+                    "the join password is in {name} (mode {:o})",
+                    md.permissions().mode()
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn ad_native_share_with_kerberos_acls_and_leave() {
+    let Some((dc, sb)) = domain("ad_native_share_with_kerberos_acls_and_leave") else {
+        return;
+    };
+    let out = create_native(&sb, "team", &[]);
+    ok(&out);
+    let nb = netbios_name(&sb);
+    assert!(
+        dc.has_computer(&nb),
+        "the gateway {nb} has a computer account"
+    );
+    // The password never went on a command line the gateway ran: the
+    // registry and journals do not have it either.
+    assert!(!text(&out.stderr).contains(ADMIN_PASSWORD));
+
+    // alice (member of "Share Staff") writes with a Kerberos ticket.
+    fs::write(sb.base().join("hello.txt"), b"hello from alice\n").unwrap();
+    let put = smb(
+        &sb,
+        "alice",
+        ALICE_PW,
+        "team",
+        "put hello.txt hello.txt; ls",
+    );
+    let said = ok(&put);
+    assert!(said.contains("hello.txt"), "{said}");
+    // On the volume, owned by alice's id from the rid range.
+    let rec: serde_json::Value =
+        serde_json::from_str(&ok(&sb.run(&["show", "team", "--output-format", "json"]))).unwrap();
+    let path = Path::new(rec["path"].as_str().unwrap()).join("hello.txt");
+    let uid = fs::metadata(&path).unwrap().uid();
+    assert!(
+        (provision::domain::IDMAP_DOMAIN_RANGE.0..=provision::domain::IDMAP_DOMAIN_RANGE.1)
+            .contains(&uid),
+        "uid {uid} of {}",
+        path.display()
+    );
+
+    // bob is not in the group: refused.
+    let bob = smb(&sb, "bob", BOB_PW, "team", "ls");
+    assert!(!bob.status.success(), "bob got in: {}", text(&bob.stdout));
+    assert!(
+        text(&bob.stdout).contains("NT_STATUS_ACCESS_DENIED")
+            || text(&bob.stderr).contains("NT_STATUS_ACCESS_DENIED"),
+        "{}{}",
+        text(&bob.stdout),
+        text(&bob.stderr)
+    );
+
+    // An ACL set over SMB survives a restart of the gateway's smbd.
+    let sid = ok(&sb
+        .ns_command("wbinfo")
+        .args(["-n", "CORP\\bob"])
+        .output()
+        .unwrap());
+    let sid = sid.split_whitespace().next().unwrap().to_owned();
+    assert!(sid.starts_with("S-1-5-21-"), "{sid}");
+    let set = as_user(
+        &sb,
+        "alice",
+        ALICE_PW,
+        &format!("smbcacls \"$SRV/team\" hello.txt --use-kerberos=required --numeric -a 'ACL:{sid}:ALLOWED/0x0/READ' </dev/null"),
+    );
+    ok(&set);
+    let show = || {
+        ok(&as_user(
+            &sb,
+            "alice",
+            ALICE_PW,
+            "smbcacls \"$SRV/team\" hello.txt --use-kerberos=required --numeric </dev/null",
+        ))
+    };
+    let ace = format!("ACL:{sid}:0/0x0/0x001200a9");
+    let before = show();
+    assert!(before.contains(&ace), "{ace} in {before}");
+    sb.stop_smbd();
+    ok(&sb.run(&["apply"]));
+    let after = show();
+    assert!(after.contains(&ace), "{ace} after a restart: {after}");
+
+    assert_secret_nowhere(sb.base(), ADMIN_PASSWORD);
+
+    // The last domain share goes: the gateway leaves (with the password
+    // from a 0600 file) and the computer account is gone; data kept.
+    let pw = sb.base().join("admin.pw");
+    fs::write(&pw, format!("{ADMIN_PASSWORD}\n")).unwrap();
+    fs::set_permissions(&pw, fs::Permissions::from_mode(0o600)).unwrap();
+    ok(&sb.run(&["delete", "team", "--ad-password-file", pw.to_str().unwrap()]));
+    assert!(!dc.has_computer(&nb), "the computer account was deleted");
+    assert!(path.exists(), "data kept");
+    let conf = fs::read_to_string(sb.samba_dir().join("smb.conf")).unwrap();
+    assert!(!sb.samba_dir().join("pve-smbgateway.conf").exists());
+    assert!(!conf.contains("security = ads"), "{conf}");
+    fs::remove_file(&pw).unwrap();
+}
+
+#[test]
+fn ad_join_problems_each_have_their_own_error_and_change_nothing() {
+    let Some((dc, sb)) = domain("ad_join_problems_each_have_their_own_error_and_change_nothing")
+    else {
+        return;
+    };
+    let registry = sb.root.join("shares.cfg");
+    let unchanged = |what: &str| {
+        assert!(
+            fs::read_to_string(&registry)
+                .unwrap_or_default()
+                .trim()
+                .is_empty(),
+            "{what}: registry changed"
+        );
+        assert!(
+            !sb.samba_dir().join("pve-smbgateway.conf").exists(),
+            "{what}: include file left"
+        );
+        assert!(!dc.has_computer(&netbios_name(&sb)), "{what}: joined");
+    };
+    let expect = |out: &Output, what: &str, needle: &str| {
+        assert!(!out.status.success(), "{what}: succeeded");
+        let err = text(&out.stderr);
+        assert!(err.contains(needle), "{what}: {err}");
+        unchanged(what);
+    };
+
+    // Wrong password.
+    let out = sb.run_stdin(
+        &[
+            "create",
+            "t1",
+            "--mode",
+            "native",
+            "--ad-domain",
+            DNS_DOMAIN,
+        ],
+        b"Wrong-pass1\n",
+    );
+    expect(&out, "wrong password", "wrong user name or password");
+    // A realm no DNS knows.
+    let out = sb.run_stdin(
+        &[
+            "create",
+            "t2",
+            "--mode",
+            "native",
+            "--ad-domain",
+            "nosuch.smbgw.test",
+        ],
+        format!("{ADMIN_PASSWORD}\n").as_bytes(),
+    );
+    expect(
+        &out,
+        "unknown realm",
+        "DNS has no domain controller for NOSUCH.SMBGW.TEST",
+    );
+    // A missing OU.
+    let out = create_native(&sb, "t3", &["--ad-ou", "OU=Nope"]);
+    expect(&out, "missing OU", "the OU OU=Nope does not exist");
+    // Clock skew: the gateway (and the `net` it runs) an hour ahead.
+    let mut c = sb.ns_command("faketime");
+    c.args(["-f", "+1h"])
+        .arg(bin())
+        .arg("--sandbox")
+        .arg(&sb.root)
+        .arg("--port")
+        .arg(sb.port.to_string())
+        .args([
+            "create",
+            "t4",
+            "--mode",
+            "native",
+            "--ad-domain",
+            DNS_DOMAIN,
+        ]);
+    let out = feed(c, format!("{ADMIN_PASSWORD}\n").as_bytes());
+    expect(&out, "clock skew", "3600 s ahead of the domain controller");
+    // With an existing OU the join goes there; the delete leaves again.
+    dc.add_ou("OU=Servers");
+    ok(&create_native(&sb, "t6", &["--ad-ou", "OU=Servers"]));
+    assert!(dc.has_computer(&netbios_name(&sb)));
+    let pw = sb.base().join("admin.pw");
+    fs::write(&pw, format!("{ADMIN_PASSWORD}\n")).unwrap();
+    fs::set_permissions(&pw, fs::Permissions::from_mode(0o600)).unwrap();
+    ok(&sb.run(&["delete", "t6", "--ad-password-file", pw.to_str().unwrap()]));
+    unchanged("after delete");
+    // The DC unreachable (DNS still answers). Last: Samba remembers an
+    // unreachable DC for a while.
+    dc.block(true);
+    let out = create_native(&sb, "t5", &[]);
+    dc.block(false);
+    expect(&out, "unreachable DC", "none answered over LDAP");
+}
