@@ -597,6 +597,7 @@ impl Gateway {
             shared: matches!(spec.backend, BackendSpec::CephFs { .. }),
             rootfs_storage: c.storage.clone(),
             rootfs_gib: 2,
+            domain_member: spec.identity.ad().is_some(),
         })
     }
 
@@ -654,17 +655,32 @@ impl Gateway {
         let backend = Self::describe_backend(&spec.backend);
         let mut plan = match (Self::container_config(spec), self.container_driver(spec)) {
             (Some(ct), Some(driver)) => {
-                let mut groups = spec.access.groups.clone();
+                let membership = Self::membership(spec);
+                if membership.is_some() && driver.kind() == "pct" {
+                    return Err(Error::Invalid {
+                        field: "ad-domain",
+                        value: spec.identity.ad().map(|a| a.realm.clone()).unwrap_or_default(),
+                        reason: "a domain member's container maps winbind's id ranges (2000000-3099999) through unchanged, a custom lxc.idmap that `pct` cannot set; on Proxmox serve a domain share in native mode for now".into(),
+                    });
+                }
+                // Domain accounts come from the domain (winbind), not
+                // from the host: only the gateway's group is copied.
+                let (users, mut groups) = if membership.is_some() {
+                    (Vec::new(), Vec::new())
+                } else {
+                    (spec.access.users.clone(), spec.access.groups.clone())
+                };
                 if gateway_owned {
                     groups.push(SHARE_GROUP.to_owned());
                 }
                 let workgroup = spec.identity.workgroup_name().unwrap_or("WORKGROUP");
                 let lxc = ContainerRequest {
                     ct,
-                    users: spec.access.users.clone(),
+                    users,
                     groups,
                     workgroup: workgroup.to_owned(),
                     signing_required: spec.security.signing == Signing::Required,
+                    membership,
                 };
                 let mut plan = plan_create_lxc(&req, &lxc, &backend, &driver.describe());
                 if spec.ha.as_ref().is_some_and(|h| h.enabled) {
@@ -857,6 +873,7 @@ impl Gateway {
                 purge,
                 &Self::describe_backend(&rec.spec.backend),
                 &driver.describe(),
+                Self::membership(&rec.spec).as_ref(),
             );
             if rec.spec.ha.as_ref().is_some_and(|h| h.enabled) {
                 // HA first: it would start a stopped container again. An
@@ -1082,6 +1099,7 @@ impl Gateway {
             rec.spec.security.signing == Signing::Required,
             ct.unprivileged,
             version,
+            Self::membership(&rec.spec).as_ref(),
         )?)
     }
 

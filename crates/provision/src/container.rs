@@ -94,6 +94,11 @@ pub struct ContainerConfig {
     /// Proxmox: root disk size, GiB.
     #[serde(default = "default_rootfs_gib")]
     pub rootfs_gib: u32,
+    /// The container joins an Active Directory domain: an unprivileged
+    /// one also maps winbind's id ranges through unchanged, and the
+    /// container resolves names with the host's resolver configuration.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub domain_member: bool,
 }
 
 fn default_rootfs_gib() -> u32 {
@@ -158,6 +163,56 @@ pub trait ContainerDriver: Send + Sync {
         argv: &[&str],
         stdin: Option<Stdin>,
     ) -> Result<Output>;
+}
+
+/// A [`Runner`] whose commands run inside a container (through its
+/// driver's `exec`); for the tools that take a runner, such as
+/// [`crate::domain`].
+pub struct InContainer<'a> {
+    /// The container's driver.
+    pub driver: &'a dyn ContainerDriver,
+    /// Runs the driver's own tools.
+    pub runner: &'a dyn Runner,
+    /// The container.
+    pub id: &'a str,
+}
+
+impl Runner for InContainer<'_> {
+    fn run(&self, cmd: &Cmd) -> std::result::Result<Output, RunError> {
+        let mut argv = vec![cmd.program()];
+        argv.extend(cmd.get_args().iter().map(String::as_str));
+        match self
+            .driver
+            .exec(self.runner, self.id, &argv, cmd.get_stdin().cloned())
+        {
+            Ok(o) => Ok(o),
+            Err(Error::Run(e)) => Err(e),
+            Err(other) => Err(RunError::Io {
+                argv: argv.iter().map(|a| (*a).to_owned()).collect(),
+                source: std::io::Error::other(other.to_string()),
+            }),
+        }
+    }
+}
+
+/// Makes sure winbindd runs in the (joined) container and answers, then
+/// has smbd reload: under smbd as init it is started directly (the init
+/// script starts it at the next boot), under systemd its unit is enabled.
+pub fn start_winbindd(driver: &dyn ContainerDriver, runner: &dyn Runner, id: &str) -> Result<()> {
+    let script = "set -e
+if [ \"$(cat /proc/1/comm)\" = smbd ]; then
+  pgrep -x winbindd >/dev/null || /usr/sbin/winbindd -D
+else
+  systemctl enable --now winbind >/dev/null 2>&1
+fi
+i=0
+until wbinfo -P >/dev/null 2>&1; do
+  i=$((i+1)); [ $i -lt 150 ] || { echo 'winbindd does not reach the domain controller after 30 s' >&2; tail -n 20 /var/log/samba/log.winbindd >&2 || true; exit 1; }
+  sleep 0.2
+done
+smbcontrol smbd reload-config";
+    driver.exec(runner, id, &["sh", "-c", script], None)?;
+    Ok(())
 }
 
 /// `cmd` reading `stdin` (a secret stays a secret).
@@ -463,6 +518,9 @@ pub struct LxcDriver {
 pub const TEMPLATE_PACKAGES: &[&str] = &[
     "samba",
     "samba-vfs-modules",
+    // Active Directory members: winbindd and its NSS module.
+    "winbind",
+    "libnss-winbind",
     "systemd-sysv",
     "iproute2",
     "procps",
@@ -524,6 +582,13 @@ impl LxcDriver {
             line("lxc.include", "/usr/share/lxc/config/userns.conf");
             line("lxc.idmap", &format!("u 0 {ID_BASE} {ID_RANGE}"));
             line("lxc.idmap", &format!("g 0 {ID_BASE} {ID_RANGE}"));
+            if ct.domain_member {
+                // Domain accounts keep their ids on the host (and so on
+                // the volume and on every other gateway).
+                let (lo, n) = domain_id_range();
+                line("lxc.idmap", &format!("u {lo} {lo} {n}"));
+                line("lxc.idmap", &format!("g {lo} {lo} {n}"));
+            }
             // The template stays owned by host root: the root filesystem
             // is an idmapped mount, no shifted copy needed.
             line("lxc.rootfs.options", "idmap=container");
@@ -636,6 +701,8 @@ impl LxcDriver {
         let script = "set -e
 systemctl disable smbd >/dev/null 2>&1 || true
 systemctl mask nmbd samba-ad-dc >/dev/null 2>&1
+# winbindd runs only in a domain member (started by the join).
+systemctl disable winbind >/dev/null 2>&1 || true
 # A share container needs no login prompt and no journal (Samba logs to
 # /var/log/samba): about 8 MB less memory per container.
 systemctl mask console-getty.service container-getty@.service getty@.service getty.target >/dev/null 2>&1
@@ -675,7 +742,7 @@ printf 'pve-smbgateway\\n' > /etc/hostname
 
 /// The version of the template recipe: a template built by another
 /// recipe is rebuilt.
-pub const TEMPLATE_VERSION: u32 = 5;
+pub const TEMPLATE_VERSION: u32 = 6;
 
 /// The init of a plain-LXC share container (unless it needs systemd for
 /// DHCP), a script of the template ([`SMBD_INIT_SCRIPT`]).
@@ -684,8 +751,7 @@ pub const SMBD_INIT: &str = "/usr/local/sbin/smbgw-init";
 /// [`SMBD_INIT`]: brings loopback up (systemd did that) and becomes smbd,
 /// in the foreground and in the process group LXC gave it. (`lxc.init.cmd`
 /// splits at spaces and knows no quoting, hence a script.)
-pub const SMBD_INIT_SCRIPT: &str =
-    "#!/bin/sh\nip link set lo up\nexec /usr/sbin/smbd --foreground --no-process-group\n";
+pub const SMBD_INIT_SCRIPT: &str = "#!/bin/sh\nip link set lo up\n# A domain member's winbindd (the join configured `security = ads`).\nif grep -qiE '^[[:space:]]*security[[:space:]]*=[[:space:]]*ads' /etc/samba/smb.conf; then /usr/sbin/winbindd -D; fi\nexec /usr/sbin/smbd --foreground --no-process-group\n";
 
 /// The global every share container's smb.conf has: counts and bytes for
 /// `metrics` (the container's smbd serves only its share, so its counters
@@ -715,17 +781,27 @@ pub const ID_BASE: u32 = 100_000;
 /// How many ids it maps.
 pub const ID_RANGE: u32 = 65_536;
 
-fn has_subid_range(file: &str) -> bool {
+/// Whether `file` (`/etc/subuid` or `/etc/subgid`) gives root the ids
+/// `first .. first + count`.
+fn has_subid_range(file: &str, first: u32, count: u32) -> bool {
     std::fs::read_to_string(file).is_ok_and(|t| {
         t.lines().any(|l| {
             let f: Vec<&str> = l.trim().split(':').collect();
-            matches!(f.as_slice(), [user, start, count]
+            matches!(f.as_slice(), [user, start, n]
                 if (*user == "root" || *user == "0")
-                    && start.parse::<u64>().is_ok_and(|s| s <= u64::from(ID_BASE))
-                    && count.parse::<u64>().ok().zip(start.parse::<u64>().ok())
-                        .is_some_and(|(c, s)| s + c >= u64::from(ID_BASE + ID_RANGE)))
+                    && start.parse::<u64>().is_ok_and(|s| s <= u64::from(first))
+                    && n.parse::<u64>().ok().zip(start.parse::<u64>().ok())
+                        .is_some_and(|(c, s)| s + c >= u64::from(first) + u64::from(count)))
         })
     })
+}
+
+/// The ids winbind gives domain accounts (both of its ranges), as
+/// `(first, count)`: a domain member's container maps them through
+/// unchanged.
+pub fn domain_id_range() -> (u32, u32) {
+    let lo = crate::domain::IDMAP_DEFAULT_RANGE.0;
+    (lo, crate::domain::IDMAP_DOMAIN_RANGE.1 - lo + 1)
 }
 
 impl ContainerDriver for LxcDriver {
@@ -764,7 +840,22 @@ impl ContainerDriver for LxcDriver {
     }
 
     fn create(&self, runner: &dyn Runner, ct: &ContainerConfig, volume: &Path) -> Result<()> {
-        if ct.unprivileged && !(has_subid_range("/etc/subuid") && has_subid_range("/etc/subgid")) {
+        if ct.unprivileged && ct.domain_member {
+            let (lo, n) = domain_id_range();
+            if !(has_subid_range("/etc/subuid", lo, n) && has_subid_range("/etc/subgid", lo, n)) {
+                return Err(Error::Container {
+                    id: ct.id.clone(),
+                    problem: format!(
+                        "an unprivileged domain member maps the domain's ids ({lo}-{}) through unchanged, which needs root:{lo}:{n} in /etc/subuid and /etc/subgid; add the line to both files, or create the share with --privileged",
+                        lo + n - 1
+                    ),
+                });
+            }
+        }
+        if ct.unprivileged
+            && !(has_subid_range("/etc/subuid", ID_BASE, ID_RANGE)
+                && has_subid_range("/etc/subgid", ID_BASE, ID_RANGE))
+        {
             return Err(Error::Container {
                 id: ct.id.clone(),
                 problem: format!(
@@ -791,6 +882,13 @@ impl ContainerDriver for LxcDriver {
         )?;
         std::fs::write(rootfs.join("etc/hostname"), format!("{}\n", ct.hostname))
             .map_err(io("write", &rootfs))?;
+        if ct.domain_member {
+            // The domain's DNS: the host's resolver configuration (the
+            // host reached the domain before the create began).
+            let resolv = rootfs.join("etc/resolv.conf");
+            let _ = std::fs::remove_file(&resolv);
+            std::fs::copy("/etc/resolv.conf", &resolv).map_err(io("copy", &resolv))?;
+        }
         if let Network::Bridge {
             ip: IpConfig::Dhcp, ..
         } = &ct.network
@@ -819,7 +917,7 @@ impl ContainerDriver for LxcDriver {
             return Ok(());
         }
         let log = self.dir(id).join("lxc.log");
-        runner.run(&Cmd::new("lxc-start").args([
+        if let Err(e) = runner.run(&Cmd::new("lxc-start").args([
             "-P",
             &self.p(),
             "-n",
@@ -828,7 +926,26 @@ impl ContainerDriver for LxcDriver {
             "INFO",
             "-o",
             &log.display().to_string(),
-        ]))?;
+        ])) {
+            // lxc-start says only that it failed; its log says why.
+            let why: Vec<String> = std::fs::read_to_string(&log)
+                .unwrap_or_default()
+                .lines()
+                .filter(|l| l.contains(" ERROR "))
+                .map(|l| l.split_once(" - ").map_or(l, |(_, m)| m).to_owned())
+                .collect();
+            if why.is_empty() {
+                return Err(e.into());
+            }
+            return Err(Error::Container {
+                id: id.to_owned(),
+                problem: format!(
+                    "lxc-start failed: {} (log: {})",
+                    why[..why.len().min(3)].join("; "),
+                    log.display()
+                ),
+            });
+        }
         runner.run(&Cmd::new("lxc-wait").args([
             "-P",
             &self.p(),

@@ -511,12 +511,24 @@ fn apply(step: &Step, ctx: &Context<'_>, state: &mut StepState, resume: bool) ->
             workgroup,
             signing_required,
             unprivileged,
+            membership,
         } => {
             let d = ctx.driver()?;
             let version = container::samba_version(d, ctx.runner, id)?;
-            let conf =
-                container_smb_conf(share, workgroup, *signing_required, *unprivileged, version)?;
+            let conf = container_smb_conf(
+                share,
+                workgroup,
+                *signing_required,
+                *unprivileged,
+                version,
+                membership.as_ref(),
+            )?;
             container::configure_smbd(d, ctx.runner, id, &conf)
+        }
+        Step::JoinContainer { id, membership } => join_container(ctx, id, membership),
+        Step::LeaveContainer { id, membership } => {
+            leave_container(ctx, id, membership);
+            Ok(())
         }
         Step::StopContainer { id } => ctx.driver()?.stop(ctx.runner, id),
         Step::DestroyContainer { id } => {
@@ -561,6 +573,57 @@ fn join_domain(ctx: &Context<'_>, m: &crate::domain::Membership) -> Result<()> {
     ctx.samba.reload(ctx.runner)
 }
 
+/// The smb.conf inside a share container.
+const CONTAINER_CONF: &str = "/etc/samba/smb.conf";
+
+fn join_container(ctx: &Context<'_>, id: &str, m: &crate::domain::Membership) -> Result<()> {
+    let d = ctx.driver()?;
+    let inside = container::InContainer {
+        driver: d,
+        runner: ctx.runner,
+        id,
+    };
+    let conf = Path::new(CONTAINER_CONF);
+    if !crate::domain::joined(&inside, conf)? {
+        let pw = ctx.domain_password.ok_or_else(|| Error::Domain {
+            realm: m.realm.clone(),
+            problem: crate::domain::DomainProblem::Failed,
+            detail: format!(
+                "container {id} is not joined, and joining needs the password of {}: give it on stdin or with --ad-password-file",
+                m.join_user
+            ),
+        })?;
+        crate::domain::join(&inside, conf, m, pw)?;
+    }
+    container::start_winbindd(d, ctx.runner, id)
+}
+
+/// The container leaves its domain (when it runs); every problem is
+/// reported on stderr, none is fatal (the container goes anyway).
+fn leave_container(ctx: &Context<'_>, id: &str, m: &crate::domain::Membership) {
+    let Ok(d) = ctx.driver() else { return };
+    if !matches!(d.state(ctx.runner, id), Ok(container::CtState::Running)) {
+        eprintln!(
+            "pve-smbgateway: warning: container {id} is not running, so it cannot leave {}: delete its computer account in the directory",
+            m.realm
+        );
+        return;
+    }
+    let inside = container::InContainer {
+        driver: d,
+        runner: ctx.runner,
+        id,
+    };
+    match crate::domain::leave(&inside, Path::new(CONTAINER_CONF), m, ctx.domain_password) {
+        Ok(None) => {}
+        Ok(Some(w)) => eprintln!("pve-smbgateway: warning: container {id}: {w}"),
+        Err(e) => eprintln!(
+            "pve-smbgateway: warning: container {id} could not leave {}: {e}",
+            m.realm
+        ),
+    }
+}
+
 /// Leaves the domain; every problem is reported on stderr, none is fatal
 /// (the share is already gone, its data kept).
 fn leave_domain(ctx: &Context<'_>, m: &crate::domain::Membership) {
@@ -590,6 +653,7 @@ pub fn container_smb_conf(
     signing_required: bool,
     unprivileged: bool,
     samba_version: (u32, u32),
+    membership: Option<&crate::domain::Membership>,
 ) -> Result<String> {
     let mut s = share.to_gateway_share(&container::share_mount_point(&share.name));
     if !unprivileged {
@@ -607,7 +671,9 @@ pub fn container_smb_conf(
             smbconf::Signing::Auto
         },
         shares: vec![s],
-        extra_globals: vec![container::container_profiling()],
+        extra_globals: std::iter::once(container::container_profiling())
+            .chain(membership.map(|m| m.globals(None)).unwrap_or_default())
+            .collect(),
         ..smbconf::GatewayConf::default()
     };
     conf.render().map_err(|source| Error::Emit {
@@ -640,6 +706,13 @@ fn undo(step: &Step, ctx: &Context<'_>, state: &mut StepState) -> Result<()> {
             Ok(())
         }
         Step::LeaveDomain { membership } => join_domain(ctx, membership),
+        Step::JoinContainer { id, membership } => {
+            // The container itself goes with the undo of CreateContainer;
+            // its computer account must not stay behind.
+            leave_container(ctx, id, membership);
+            Ok(())
+        }
+        Step::LeaveContainer { id, membership } => join_container(ctx, id, membership),
         Step::CreateContainer { ct, .. } => {
             // The container is new: it holds nothing but the template.
             let d = ctx.driver()?;

@@ -206,6 +206,27 @@ pub enum Step {
         signing_required: bool,
         /// The container is unprivileged (NT ACLs go to `user.NTACL`).
         unprivileged: bool,
+        /// The domain the container's Samba is a member of.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        membership: Option<crate::domain::Membership>,
+    },
+    /// LXC mode: join the container's Samba to its domain (`net ads join`
+    /// inside, the password on stdin), start winbindd, reload smbd.
+    /// Undo: leave again.
+    JoinContainer {
+        /// VMID or name.
+        id: String,
+        /// The domain.
+        membership: crate::domain::Membership,
+    },
+    /// LXC mode: the container leaves its domain before it is destroyed
+    /// (its computer account is its own); a refusal is reported, never
+    /// fatal.
+    LeaveContainer {
+        /// VMID or name.
+        id: String,
+        /// The domain.
+        membership: crate::domain::Membership,
     },
     /// LXC mode: stop the container. Undo: start it again.
     StopContainer {
@@ -405,6 +426,17 @@ impl Plan {
                 "write container {id}'s smb.conf serving `{}` (validate with testparm), start smbd",
                 share.name
             ),
+            Step::JoinContainer { id, membership: m } => format!(
+                "join container {id} to Active Directory domain {} ({}) as {}{}, start winbindd",
+                m.realm,
+                m.workgroup,
+                m.join_user,
+                m.ou.as_deref().map(|o| format!(", computer account in {o}")).unwrap_or_default()
+            ),
+            Step::LeaveContainer { id, membership: m } => format!(
+                "container {id} leaves Active Directory domain {} (its computer account is deleted)",
+                m.realm
+            ),
             Step::StopContainer { id } => format!("stop container {id}"),
             Step::DestroyContainer { id } => {
                 format!("destroy container {id} (the volume is not touched)")
@@ -546,6 +578,8 @@ pub struct ContainerRequest {
     pub workgroup: String,
     /// Require signing.
     pub signing_required: bool,
+    /// The domain the container joins.
+    pub membership: Option<crate::domain::Membership>,
 }
 
 /// The plan for creating a share in LXC mode (pure): the volume as in
@@ -571,14 +605,21 @@ pub fn plan_create_lxc(
             groups: lxc.groups.clone(),
         },
         Step::ConfigureSmbd {
-            id,
+            id: id.clone(),
             share: req.share.clone(),
             workgroup: lxc.workgroup.clone(),
             signing_required: lxc.signing_required,
             unprivileged: lxc.ct.unprivileged,
+            membership: lxc.membership.clone(),
         },
-        Step::Register,
     ]);
+    if let Some(m) = &lxc.membership {
+        steps.push(Step::JoinContainer {
+            id,
+            membership: m.clone(),
+        });
+    }
+    steps.push(Step::Register);
     Plan {
         op: Op::Create,
         share: req.share.name.clone(),
@@ -598,25 +639,33 @@ pub fn plan_delete_lxc(
     purge: bool,
     backend: &str,
     driver: &str,
+    membership: Option<&crate::domain::Membership>,
 ) -> Plan {
     let last = keep_or_destroy(volume, purge);
+    let leave = membership.map(|m| Step::LeaveContainer {
+        id: ct_id.to_owned(),
+        membership: m.clone(),
+    });
     Plan {
         op: Op::Delete,
         share: share.to_owned(),
         backend: backend.to_owned(),
         samba: driver.to_owned(),
-        steps: vec![
-            Step::StopContainer {
-                id: ct_id.to_owned(),
-            },
-            Step::DestroyContainer {
-                id: ct_id.to_owned(),
-            },
-            last,
-            Step::Unregister {
-                volume: volume.to_owned(),
-            },
-        ],
+        steps: leave
+            .into_iter()
+            .chain([
+                Step::StopContainer {
+                    id: ct_id.to_owned(),
+                },
+                Step::DestroyContainer {
+                    id: ct_id.to_owned(),
+                },
+                last,
+                Step::Unregister {
+                    volume: volume.to_owned(),
+                },
+            ])
+            .collect(),
         context: serde_json::Value::Null,
     }
 }

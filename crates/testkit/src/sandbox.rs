@@ -112,8 +112,18 @@ impl GatewaySandbox {
         crate::ad::member_etc(dc, &sb.etc, host.split('.').next().unwrap_or("gw"));
         let run = sb.base().join("run-samba");
         fs::create_dir_all(&run).expect("run dir");
+        fs::create_dir_all(sb.base().join("cgroup-move")).expect("cgroup dir");
         // Samba's packages create /run/samba; the bind needs it to exist.
         fs::create_dir_all("/run/samba").expect("/run/samba");
+        // Unprivileged domain-member containers also map winbind's ranges.
+        let (lo, n) = provision::container::domain_id_range();
+        for f in ["subuid", "subgid"] {
+            fs::write(
+                sb.etc.join(f),
+                format!("root:100000:65536\nroot:{lo}:{n}\n"),
+            )
+            .expect("write subuid");
+        }
         sb.run_samba = Some(run);
         sb.netns = Some(dc.netns.clone());
         // The namespace is the test's own: the private smbd takes SMB's
@@ -143,14 +153,21 @@ impl GatewaySandbox {
             None => Command::new("unshare"),
         };
         c.args(["--mount", "--propagation", "unchanged", "--", "sh", "-c"])
+            // In another network namespace /sys must show its devices
+            // (LXC looks for the bridge there), as `ip netns exec` does;
+            // the cgroup mounts move over to the fresh sysfs.
             .arg(
-                r#"mount --bind "$0" /etc && { [ -z "$SMBGW_TEST_RUN_SAMBA" ] || mount --bind "$SMBGW_TEST_RUN_SAMBA" /run/samba; } && exec "$@""#,
+                r#"mount --bind "$0" /etc && { [ -z "$SMBGW_TEST_RUN_SAMBA" ] || mount --bind "$SMBGW_TEST_RUN_SAMBA" /run/samba; } && { [ -z "$SMBGW_TEST_CG" ] || { mount --rbind /sys/fs/cgroup "$SMBGW_TEST_CG" && umount -l /sys && mount -t sysfs sysfs /sys && mount --move "$SMBGW_TEST_CG" /sys/fs/cgroup; }; } && exec "$@""#,
             )
             .arg(&self.etc)
             .arg(program);
         match &self.run_samba {
             Some(r) => c.env("SMBGW_TEST_RUN_SAMBA", r),
             None => c.env_remove("SMBGW_TEST_RUN_SAMBA"),
+        };
+        match &self.netns {
+            Some(_) => c.env("SMBGW_TEST_CG", self.base().join("cgroup-move")),
+            None => c.env_remove("SMBGW_TEST_CG"),
         };
         c
     }
@@ -301,9 +318,15 @@ impl GatewaySandbox {
         let Ok(entries) = fs::read_dir(&lxcpath) else {
             return;
         };
+        // LXC's command socket is abstract, so per network namespace: a
+        // container started in the sandbox's namespace is stopped there.
+        let lxc = |tool: &str| match &self.netns {
+            Some(_) => self.ns_command(tool),
+            None => Command::new(tool),
+        };
         for e in entries.flatten() {
             let name = e.file_name();
-            let _ = Command::new("lxc-stop")
+            let _ = lxc("lxc-stop")
                 .arg("-P")
                 .arg(&lxcpath)
                 .arg("-n")
@@ -313,7 +336,7 @@ impl GatewaySandbox {
                 .stderr(Stdio::null())
                 .status();
             if e.path().join("config").exists() {
-                let _ = Command::new("lxc-destroy")
+                let _ = lxc("lxc-destroy")
                     .arg("-P")
                     .arg(&lxcpath)
                     .arg("-n")

@@ -316,3 +316,152 @@ fn ad_join_problems_each_have_their_own_error_and_change_nothing() {
     dc.block(false);
     expect(&out, "unreachable DC", "none answered over LDAP");
 }
+
+/// `create SHARE` as an unprivileged plain-LXC share of the domain, its
+/// container on the DC's bridge at `.5` of the DC's network.
+fn create_lxc(dc: &AdDc, sb: &GatewaySandbox, share: &str) -> (Output, String) {
+    let ip = format!("{}.5", dc.ip.rsplit_once('.').unwrap().0);
+    let out = sb.run_stdin(
+        &[
+            "create",
+            share,
+            "--mode",
+            "lxc",
+            "--ct-driver",
+            "lxc",
+            "--bridge",
+            "br0",
+            "--ip",
+            &format!("{ip}/24"),
+            "--ad-domain",
+            DNS_DOMAIN,
+            "--groups",
+            "Share Staff",
+        ],
+        format!("{ADMIN_PASSWORD}\n").as_bytes(),
+    );
+    (out, ip)
+}
+
+/// Points `SRV` of [`as_user`] at the container: its host name (the
+/// machine account's) resolves to its address in the sandbox's hosts.
+fn container_host(sb: &GatewaySandbox, share: &str, ip: &str) -> String {
+    let host = format!("smbgw-{share}");
+    let hosts = sb.etc.join("hosts");
+    let mut t = fs::read_to_string(&hosts).unwrap();
+    t.push_str(&format!("{ip} {host}.{DNS_DOMAIN} {host}\n"));
+    fs::write(&hosts, t).unwrap();
+    host
+}
+
+/// `script` as `user` (see [`as_user`]) against `host`.
+fn as_user_at(sb: &GatewaySandbox, host: &str, user: &str, password: &str, script: &str) -> Output {
+    let cc = sb.base().join(format!("cc.{user}"));
+    let full = format!(
+        "kinit {user}@{REALM} >/dev/null <<EOF\n{password}\nEOF\n[ $? -eq 0 ] || exit 90\n{script}"
+    );
+    let mut c = sb.ns_command("sh");
+    c.arg("-c")
+        .arg(full)
+        .env("KRB5CCNAME", format!("FILE:{}", cc.display()))
+        .env("SRV", format!("//{host}.{DNS_DOMAIN}"))
+        .current_dir(sb.base())
+        .stdin(Stdio::null());
+    c.output().unwrap()
+}
+
+#[test]
+fn ad_lxc_share_joins_its_own_container() {
+    let test = "ad_lxc_share_joins_its_own_container";
+    if !testkit::require(
+        test,
+        &["lxc-start", "lxc-attach", "debootstrap"],
+        "apt-get install -y lxc debootstrap",
+    ) {
+        return;
+    }
+    // The template is built (debootstrap, once) from the host's network:
+    // the domain's namespace has no way out.
+    {
+        use provision::ContainerDriver;
+        let lxc = provision::LxcDriver::new("/nonexistent", testkit::sandbox::LXC_TEMPLATE);
+        lxc.prepare_template(&runner::RealRunner::new()).unwrap();
+    }
+    let Some((dc, sb)) = domain(test) else {
+        return;
+    };
+    let (out, ip) = create_lxc(&dc, &sb, "adct");
+    let said = ok(&out);
+    let host = container_host(&sb, "adct", &ip);
+    assert!(dc.has_computer(&host), "{said}");
+    fs::write(sb.base().join("hello.txt"), b"hello from alice\n").unwrap();
+    let put = as_user_at(
+        &sb,
+        &host,
+        "alice",
+        ALICE_PW,
+        "smbclient \"$SRV/adct\" --use-kerberos=required -c 'put hello.txt hello.txt; ls'",
+    );
+    assert!(ok(&put).contains("hello.txt"));
+    // The file is alice's on the host volume, with her id from the rid
+    // range (mapped through the unprivileged container unchanged).
+    let rec: serde_json::Value =
+        serde_json::from_str(&ok(&sb.run(&["show", "adct", "--output-format", "json"]))).unwrap();
+    let path = Path::new(rec["path"].as_str().unwrap()).join("hello.txt");
+    let uid = fs::metadata(&path).unwrap().uid();
+    assert!(
+        (provision::domain::IDMAP_DOMAIN_RANGE.0..=provision::domain::IDMAP_DOMAIN_RANGE.1)
+            .contains(&uid),
+        "uid {uid}"
+    );
+    let bob = as_user_at(
+        &sb,
+        &host,
+        "bob",
+        BOB_PW,
+        "smbclient \"$SRV/adct\" --use-kerberos=required -c ls",
+    );
+    assert!(!bob.status.success(), "bob got in");
+    assert!(
+        text(&bob.stdout).contains("NT_STATUS_ACCESS_DENIED"),
+        "{}",
+        text(&bob.stdout)
+    );
+
+    // A restarted container comes back joined (its init starts winbindd).
+    let lxcpath = sb.root.join("lxc");
+    // (In the sandbox's network namespace: LXC's command socket is
+    // per namespace.)
+    let st = sb
+        .ns_command("lxc-stop")
+        .arg("-P")
+        .arg(&lxcpath)
+        .args(["-n", "smbgw-adct"])
+        .status()
+        .unwrap();
+    assert!(st.success());
+    ok(&sb.run(&["apply"]));
+    let get = as_user_at(
+        &sb,
+        &host,
+        "alice",
+        ALICE_PW,
+        "smbclient \"$SRV/adct\" --use-kerberos=required -c 'get hello.txt back.txt'",
+    );
+    ok(&get);
+    assert_eq!(
+        fs::read(sb.base().join("back.txt")).unwrap(),
+        b"hello from alice\n"
+    );
+
+    assert_secret_nowhere(sb.base(), ADMIN_PASSWORD);
+    // Delete: the container leaves (its computer account goes), the data stays.
+    let pw = sb.base().join("admin.pw");
+    fs::write(&pw, format!("{ADMIN_PASSWORD}\n")).unwrap();
+    fs::set_permissions(&pw, fs::Permissions::from_mode(0o600)).unwrap();
+    ok(&sb.run(&["delete", "adct", "--ad-password-file", pw.to_str().unwrap()]));
+    assert!(!dc.has_computer(&host), "computer account deleted");
+    assert!(path.exists(), "data kept");
+    fs::remove_file(&pw).unwrap();
+    sb.destroy_containers();
+}

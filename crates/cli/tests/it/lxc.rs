@@ -359,7 +359,7 @@ fn mem_cgroup(pid: u32) -> (bool, String) {
 /// The memory cgroup of a container (its init's `pid`): `(usage bytes,
 /// rss bytes)` (cgroup v1: `memory.usage_in_bytes` and `total_rss`,
 /// hierarchical; v2: `memory.current` and `anon`).
-fn cgroup_mem(pid: u32) -> (u64, u64) {
+pub(crate) fn cgroup_mem(pid: u32) -> (u64, u64) {
     let read = |p: PathBuf| -> u64 {
         std::fs::read_to_string(&p)
             .unwrap_or_else(|e| panic!("{}: {e}", p.display()))
@@ -392,7 +392,7 @@ fn cgroup_mem(pid: u32) -> (u64, u64) {
 
 /// PSS and RSS (kB) summed over the processes of `pid`'s cgroup (the
 /// container's processes), and their number.
-fn container_pss(pid: u32) -> (u64, u64, usize) {
+pub(crate) fn container_pss(pid: u32) -> (u64, u64, usize) {
     let root = mem_cgroup(pid);
     let mut pids: Vec<u32> = Vec::new();
     for p in std::fs::read_dir("/proc").unwrap().flatten() {
