@@ -65,23 +65,16 @@ fn netbios_name(sb: &GatewaySandbox) -> String {
 }
 
 /// `script` as `user` with a Kerberos ticket (kinit with `password`),
-/// in the sandbox's namespaces. `$SRV` is `//host.domain` of the
-/// gateway, `$PORT` its port.
+/// in the sandbox's namespaces, against the private smbd: `$SRV` is its
+/// `//host.domain`.
 fn as_user(sb: &GatewaySandbox, user: &str, password: &str, script: &str) -> Output {
-    let cc = sb.base().join(format!("cc.{user}"));
-    let host = format!("{}.{DNS_DOMAIN}", netbios_name(sb).to_ascii_lowercase());
-    let full = format!(
-        "kinit {user}@{REALM} >/dev/null <<EOF\n{password}\nEOF\n[ $? -eq 0 ] || exit 90\n{script}"
-    );
-    let mut c = sb.ns_command("sh");
-    c.arg("-c")
-        .arg(full)
-        .env("KRB5CCNAME", format!("FILE:{}", cc.display()))
-        .env("SRV", format!("//{host}"))
-        .env("PORT", sb.port.to_string())
-        .current_dir(sb.base())
-        .stdin(Stdio::null());
-    c.output().unwrap()
+    as_user_at(
+        sb,
+        &netbios_name(sb).to_ascii_lowercase(),
+        user,
+        password,
+        script,
+    )
 }
 
 fn smb(sb: &GatewaySandbox, user: &str, password: &str, share: &str, commands: &str) -> Output {
@@ -354,7 +347,8 @@ fn container_host(sb: &GatewaySandbox, share: &str, ip: &str) -> String {
     host
 }
 
-/// `script` as `user` (see [`as_user`]) against `host`.
+/// `script` as `user` with a Kerberos ticket (kinit with `password`),
+/// in the sandbox's namespaces; `$SRV` is `//HOST.domain`.
 fn as_user_at(sb: &GatewaySandbox, host: &str, user: &str, password: &str, script: &str) -> Output {
     let cc = sb.base().join(format!("cc.{user}"));
     let full = format!(
