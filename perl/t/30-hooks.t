@@ -38,10 +38,19 @@ my $scfg = $base->check_config('hooks1', {
     like($@, qr/^smbgateway: a quota of 1GiB cannot be enforced on the directory backend.*\(input\)$/, '... with core\'s message');
     ok(!eval { $P->on_add_hook('hooks1', { %$scfg, 'smbgw-backend' => 'zfs' }); 1 }, 'on_add_hook: zfs without a parent');
     like($@, qr/--smbgw-zfs-parent is required for backend zfs/, '... says what is missing');
-    ok(!eval { $P->on_add_hook('hooks1', $scfg, 'smbgw-ad-password' => 'secret'); 1 }, 'on_add_hook: AD password refused');
+    ok(!eval { $P->on_add_hook('hooks1', $scfg, 'smbgw-ad-password' => 'secret'); 1 }, 'on_add_hook: an AD password without a domain is refused');
+    like($@, qr/need smbgw-ad-domain/, '... naming what is missing');
     unlike($@, qr/secret/, '... without echoing the secret');
-    ok(!eval { $P->on_add_hook('hooks1', { %$scfg, 'smbgw-ad-domain' => 'corp.example.com', 'smbgw-ad-user' => 'Administrator' }); 1 }, 'on_add_hook: AD domain refused');
-    like($@, qr/^smbgateway: smbgw-ad-domain is reserved for Active Directory/, '... naming the property');
+    my %ad = (%$scfg, 'smbgw-ad-domain' => 'nosuch.smbgw.test', 'smbgw-ad-user' => 'Administrator');
+    ok(!eval { $P->on_add_hook('hooks1', \%ad); 1 }, 'on_add_hook: an AD domain without the join password is refused');
+    like($@, qr/needs smbgw-ad-password \(the password of Administrator\)/, '... saying whose password');
+    # The domain reaches core, which checks it (DNS, the DC, the clock)
+    # before anything changes: this sandbox has no domain.
+    ok(!eval { $P->on_add_hook('hooks1', \%ad, 'smbgw-ad-password' => 'S3cret-pw'); 1 }, 'on_add_hook: a domain nobody serves');
+    like($@, qr/DNS has no domain controller for NOSUCH\.SMBGW\.TEST/, '... core\'s message');
+    unlike($@, qr/S3cret-pw/, '... without echoing the secret');
+    my $spec = $P->share_spec('hooks1', { %ad, 'smbgw-ad-ou' => 'OU=Servers' });
+    is_deeply($spec->{identity}, { ad => { realm => 'NOSUCH.SMBGW.TEST', join_user => 'Administrator', ou => 'OU=Servers' } }, 'the spec names the domain');
     ok(!-e "$root/hooks1", 'nothing was created');
     ok(!defined($PVE::Storage::Custom::SMBGatewayPlugin::LAST_TASK_PID), 'no background task started');
 }

@@ -73,8 +73,11 @@ pub(crate) fn run_all() -> Result<()> {
             "plugin" => (PLUGIN_HEADING, plugin_section(&root)?),
             "ha" => (HA_HEADING, ha_section(&root)?),
             "metrics" => (METRICS_HEADING, metrics_section(&root)?),
+            "ad" => (AD_HEADING, ad_section(&root)?),
             other => {
-                bail!("unknown benchmark section `{other}`: gateway, lxc, plugin, ha or metrics")
+                bail!(
+                    "unknown benchmark section `{other}`: gateway, lxc, plugin, ha, metrics or ad"
+                )
             }
         };
         let path = root.join("BENCHMARKS.md");
@@ -210,6 +213,7 @@ pub(crate) fn run_all() -> Result<()> {
     md.push_str(&plugin_section(&root)?);
     md.push_str(&ha_section(&root)?);
     md.push_str(&metrics_section(&root)?);
+    md.push_str(&ad_section(&root)?);
     std::fs::write(root.join("BENCHMARKS.md"), &md)?;
     print!("{md}");
     if !same {
@@ -221,19 +225,7 @@ pub(crate) fn run_all() -> Result<()> {
 const METRICS_HEADING: &str = "## metrics";
 
 /// The metrics benchmark (crates/cli/tests/it/metrics.rs).
-const METRICS_ARGS: &[&str] = &[
-    "test",
-    "--release",
-    "-p",
-    "pve-smbgateway",
-    "--test",
-    "it",
-    "bench_metrics",
-    "--",
-    "--ignored",
-    "--nocapture",
-    "--test-threads=1",
-];
+const METRICS_ARGS: &[&str] = &ignored_test("pve-smbgateway", "bench_metrics");
 
 fn metrics_section(root: &std::path::Path) -> Result<String> {
     Ok(render_metrics(&bench_test(
@@ -378,19 +370,25 @@ fn render_ha(f: &BTreeMap<String, String>) -> String {
 const LXC_HEADING: &str = "## LXC mode (plain LXC driver)";
 
 /// The test that measures LXC mode (crates/cli/tests/it/lxc.rs).
-const LXC_ARGS: &[&str] = &[
-    "test",
-    "--release",
-    "-p",
-    "pve-smbgateway",
-    "--test",
-    "it",
-    "bench_lxc",
-    "--",
-    "--ignored",
-    "--nocapture",
-    "--test-threads=1",
-];
+const LXC_ARGS: &[&str] = &ignored_test("pve-smbgateway", "bench_lxc");
+
+/// `cargo` arguments running the ignored (benchmark) test `test` of
+/// package `pkg`'s `it` test binary, in release mode, alone.
+const fn ignored_test(pkg: &'static str, test: &'static str) -> [&'static str; 11] {
+    [
+        "test",
+        "--release",
+        "-p",
+        pkg,
+        "--test",
+        "it",
+        test,
+        "--",
+        "--ignored",
+        "--nocapture",
+        "--test-threads=1",
+    ]
+}
 
 /// Runs `cargo ARGS` with `SMBGW_REQUIRE_REAL=1` (plus `env`) for the
 /// benchmark `what` and returns the `key=value` figures it printed.
@@ -462,7 +460,7 @@ fn render_lxc(f: &BTreeMap<String, String>) -> String {
     );
     let _ = writeln!(
         md,
-        "| idle memory of a share container: memory cgroup usage (median of 5 samples, 10 s after start) | {} | Debian's setup in the same rootfs (Debian's default smb.conf + the share; journald, console getty, smbd, nmbd when it starts): {} | {} | ≤ 32 MB | {} | {cmd} |",
+        "| idle memory of a share container: memory cgroup usage (median of 5 samples, 10 s after start) | {} | Debian's setup in the same rootfs (systemd as init, Debian's default smb.conf + the share; journald, console getty, smbd, nmbd when it starts): {} | {} | ≤ 32 MB | {} | {cmd} |",
         mb("lxc_mem_ours_cgroup_kb"),
         mb("lxc_mem_default_cgroup_kb"),
         ratio("lxc_mem_ours_cgroup_kb", "lxc_mem_default_cgroup_kb"),
@@ -488,7 +486,68 @@ fn render_lxc(f: &BTreeMap<String, String>) -> String {
     );
     let _ = writeln!(
         md,
-        "\nThe cgroup figure includes the page cache the container's processes touched (Samba's libraries, systemd's journal). The baseline is not Proxmox's `debian-12-standard` template (not available here; it also runs postfix, cron and sshd), but the same rootfs with Samba as Debian's package sets it up, so the difference is what the gateway's generated configuration and masked services (no journald, no getty, no nmbd) save. PSS counts the library pages of the container's own copy of the template in full (no other process maps them); systemd (8 MB PSS) and smbd's three processes (about 23 MB) are most of it. A plain-LXC container running smbd as its init instead of systemd would save those 8 MB (not done: Proxmox's containers keep the template's systemd)."
+        "\nThe cgroup figure includes the page cache the container's processes touched (Samba's libraries). The baseline is not Proxmox's `debian-12-standard` template (not available here; it also runs postfix, cron and sshd), but the same rootfs with Samba as Debian's package sets it up, so the difference is what the gateway's generated configuration and its init (smbd itself: no systemd, no journald, no getty, no nmbd) save. PSS counts the library pages of the container's own copy of the template in full (no other process maps them); smbd's three processes are most of it: a plain-LXC share container runs smbd as its init (a template script brings loopback up and execs smbd; systemd stays only for DHCP, and on Proxmox, whose containers keep the template's systemd). The baseline keeps systemd as Debian's setup would."
+    );
+    md
+}
+
+const AD_HEADING: &str = "## Active Directory";
+
+/// The test that measures AD joins (crates/cli/tests/it/ad.rs).
+const AD_ARGS: &[&str] = &ignored_test("pve-smbgateway", "bench_ad");
+
+/// Runs the AD benchmark and renders its section.
+fn ad_section(root: &std::path::Path) -> Result<String> {
+    Ok(render_ad(&bench_test(root, "ad", AD_ARGS, &[])?))
+}
+
+fn render_ad(f: &BTreeMap<String, String>) -> String {
+    let g = |k: &str| f.get(k).cloned().unwrap_or_else(|| "?".into());
+    let num = |k: &str| f.get(k).and_then(|v| v.parse::<f64>().ok());
+    let mb = |k: &str| num(k).map_or("?".into(), |v| format!("{:.1} MB", v / 1024.0));
+    let ratio = |a: &str, b: &str| match (num(a), num(b)) {
+        (Some(a), Some(b)) if b > 0.0 => format!("{:.2}", a / b),
+        _ => "?".into(),
+    };
+    let cmd = "`cargo xtask bench ad`";
+    let mut md = String::new();
+    let _ = writeln!(md, "\n{AD_HEADING}\n");
+    let _ = writeln!(
+        md,
+        "Measured on {} ({}) by `SMBGW_REQUIRE_REAL=1 cargo {}` (`crates/cli/tests/it/ad.rs`). A Samba 4.17 AD DC (`samba-tool domain provision`) in a network namespace of the test's own; the gateway in the same namespace (native: a private smbd + winbindd; LXC: an unprivileged plain-LXC container from the prepared template on the DC's bridge). Join time = from the start of `create` until `smbclient --use-kerberos=required` (alice's ticket from kinit) has written a file through the new share; it includes the DNS/DC/clock checks, `net ads join`, winbindd reaching the DC and (LXC) creating and starting the container. MB = 2^20 bytes.\n",
+        date(),
+        machine(),
+        AD_ARGS.join(" ")
+    );
+    figure_table_header(&mut md);
+    let _ = writeln!(
+        md,
+        "| join time, native mode: create → first Kerberos-authenticated write, median of 5 (runs ms: {}) | {} ms | — | — | — | — | {cmd} |",
+        g("ad_join_native_runs"),
+        g("ad_join_native_ms"),
+    );
+    let _ = writeln!(
+        md,
+        "| join time, LXC mode (container created, started and joined), median of 5 (runs ms: {}) | {} ms | — | — | — | — | {cmd} |",
+        g("ad_join_lxc_runs"),
+        g("ad_join_lxc_ms"),
+    );
+    let _ = writeln!(
+        md,
+        "| idle memory of an AD-joined LXC gateway (smbd + winbindd, {} processes): memory cgroup usage, median of 5 samples 10 s after the join | {} | a workgroup share container of the same template ({} processes): {} | {} | ≤ 48 MB | {} | {cmd} |",
+        g("ad_mem_ad_procs"),
+        mb("ad_mem_ad_cgroup_kb"),
+        g("ad_mem_workgroup_procs"),
+        mb("ad_mem_workgroup_cgroup_kb"),
+        ratio("ad_mem_ad_cgroup_kb", "ad_mem_workgroup_cgroup_kb"),
+        num("ad_mem_ad_cgroup_kb").map_or("?", |v| if v <= 48.0 * 1024.0 { "yes" } else { "no" })
+    );
+    let _ = writeln!(
+        md,
+        "| idle memory of the AD-joined gateway: PSS summed over its processes (information) | {} | {} | {} | — | — | {cmd} |",
+        mb("ad_mem_ad_pss_kb"),
+        mb("ad_mem_workgroup_pss_kb"),
+        ratio("ad_mem_ad_pss_kb", "ad_mem_workgroup_pss_kb"),
     );
     md
 }
@@ -497,19 +556,7 @@ const PLUGIN_HEADING: &str = "## storage plugin (Perl → FFI → Rust)";
 
 /// The test that measures the storage plugin
 /// (crates/plugin-ffi/tests/it/bench.rs, running perl/bench/plugin.pl).
-const PLUGIN_ARGS: &[&str] = &[
-    "test",
-    "--release",
-    "-p",
-    "smbgw-plugin-ffi",
-    "--test",
-    "it",
-    "bench_plugin",
-    "--",
-    "--ignored",
-    "--nocapture",
-    "--test-threads=1",
-];
+const PLUGIN_ARGS: &[&str] = &ignored_test("smbgw-plugin-ffi", "bench_plugin");
 
 /// Runs the plugin benchmark and renders its section.
 fn plugin_section(root: &std::path::Path) -> Result<String> {
@@ -597,19 +644,7 @@ fn render_plugin(f: &BTreeMap<String, String>) -> String {
 const GATEWAY_HEADING: &str = "## gateway (native mode)";
 
 /// The test that measures the gateway (crates/cli/tests/it/bench.rs).
-const GATEWAY_ARGS: &[&str] = &[
-    "test",
-    "--release",
-    "-p",
-    "pve-smbgateway",
-    "--test",
-    "it",
-    "bench_gateway",
-    "--",
-    "--ignored",
-    "--nocapture",
-    "--test-threads=1",
-];
+const GATEWAY_ARGS: &[&str] = &ignored_test("pve-smbgateway", "bench_gateway");
 
 /// The header of a figures table (figure, ours, baseline, ratio, target,
 /// met, command).

@@ -150,6 +150,32 @@ fn gateway(config: Config) -> Result<Arc<Gateway>, Failure> {
     if let Some((_, gw)) = gws.iter().find(|(c, _)| *c == config) {
         return Ok(gw.clone());
     }
+    let gw = Arc::new(Gateway::new(paths(&config)?, s.runner.clone()));
+    if gws.len() >= MAX_GATEWAYS {
+        gws.remove(0);
+    }
+    gws.push((config, gw.clone()));
+    Ok(gw)
+}
+
+/// A gateway for one call that joins or leaves an Active Directory
+/// domain with `password` (never cached: the password lives only as long
+/// as the call).
+fn gateway_with_password(
+    config: Config,
+    password: Option<String>,
+) -> Result<Arc<Gateway>, Failure> {
+    match password {
+        None => gateway(config),
+        Some(pw) => Ok(Arc::new(
+            Gateway::new(paths(&config)?, shared().runner.clone())
+                .with_domain_password(Some(runner::Secret::new(pw))),
+        )),
+    }
+}
+
+/// The files a configuration names.
+fn paths(config: &Config) -> Result<Paths, Failure> {
     absolute("sandbox", &config.sandbox)?;
     absolute("registry", &config.registry)?;
     absolute("state_dir", &config.state_dir)?;
@@ -174,12 +200,7 @@ fn gateway(config: Config) -> Result<Arc<Gateway>, Failure> {
         let include = c.with_file_name("pve-smbgateway.conf");
         paths.samba = provision::NativeSamba::with_paths(c.clone(), include);
     }
-    let gw = Arc::new(Gateway::new(paths, s.runner.clone()));
-    if gws.len() >= MAX_GATEWAYS {
-        gws.remove(0);
-    }
-    gws.push((config, gw.clone()));
-    Ok(gw)
+    Ok(paths)
 }
 
 #[derive(Deserialize)]
@@ -193,6 +214,9 @@ enum Request {
     },
     Create {
         spec: Box<ShareSpec>,
+        /// The password of the account joining the share's AD domain.
+        #[serde(default)]
+        ad_password: Option<String>,
         #[serde(default)]
         config: Config,
     },
@@ -200,6 +224,10 @@ enum Request {
         id: String,
         #[serde(default)]
         purge: bool,
+        /// The password of the account that may delete the computer
+        /// account when the last share of a domain goes.
+        #[serde(default)]
+        ad_password: Option<String>,
         #[serde(default)]
         config: Config,
     },
@@ -265,17 +293,22 @@ fn handle(request: &str) -> Result<Value, Failure> {
             let steps: Vec<String> = plan.steps.iter().map(|s| plan.describe(s)).collect();
             json!({"plan": {"op": plan.op.to_string(), "share": plan.share, "steps": steps}})
         }
-        Request::Create { spec, config } => {
-            let rec = gateway(config)?.create(&spec, &quiet)?;
+        Request::Create {
+            spec,
+            ad_password,
+            config,
+        } => {
+            let rec = gateway_with_password(config, ad_password)?.create(&spec, &quiet)?;
             json!({"share": to_value(&rec)})
         }
         Request::Delete {
             id: i,
             purge,
+            ad_password,
             config,
         } => {
             let i = id(&i)?;
-            let plan = gateway(config)?.delete(&i, purge, &quiet)?;
+            let plan = gateway_with_password(config, ad_password)?.delete(&i, purge, &quiet)?;
             json!({"deleted": i.as_str(), "purged": purge, "steps": plan.steps.len()})
         }
         Request::List { config } => json!({"shares": to_value(&gateway(config)?.list()?)}),

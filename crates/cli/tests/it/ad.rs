@@ -459,3 +459,154 @@ fn ad_lxc_share_joins_its_own_container() {
     fs::remove_file(&pw).unwrap();
     sb.destroy_containers();
 }
+
+/// `cargo xtask bench ad`: join time (create until the first
+/// Kerberos-authenticated write succeeds) in native and LXC mode, and the
+/// idle memory of an AD-joined LXC gateway (smbd + winbindd), with a
+/// workgroup container of the same template measured in the same run as
+/// the baseline.
+#[test]
+#[ignore = "benchmark: cargo xtask bench ad"]
+fn bench_ad() {
+    use crate::lxc::{cgroup_mem, container_pss, median};
+    use std::time::{Duration, Instant};
+    let test = "bench_ad";
+    {
+        use provision::ContainerDriver;
+        let lxc = provision::LxcDriver::new("/nonexistent", testkit::sandbox::LXC_TEMPLATE);
+        lxc.prepare_template(&runner::RealRunner::new()).unwrap();
+    }
+    let Some((dc, sb)) = domain(test) else {
+        return;
+    };
+    fs::write(sb.base().join("hello.txt"), b"hello\n").unwrap();
+    let pw = sb.base().join("admin.pw");
+    fs::write(&pw, format!("{ADMIN_PASSWORD}\n")).unwrap();
+    fs::set_permissions(&pw, fs::Permissions::from_mode(0o600)).unwrap();
+    let mut kv: Vec<(String, String)> = Vec::new();
+    let runs = 5;
+
+    // 1. Native: create → first Kerberos write, 5 runs (each leaves).
+    let mut native = Vec::new();
+    for i in 0..runs {
+        let share = format!("n{i}");
+        let t0 = Instant::now();
+        ok(&create_native(&sb, &share, &[]));
+        ok(&smb(
+            &sb,
+            "alice",
+            ALICE_PW,
+            &share,
+            "put hello.txt hello.txt",
+        ));
+        native.push(t0.elapsed().as_secs_f64() * 1000.0);
+        ok(&sb.run(&[
+            "delete",
+            &share,
+            "--purge",
+            "--ad-password-file",
+            pw.to_str().unwrap(),
+        ]));
+    }
+    // 2. LXC: the same for a share container, 5 runs.
+    let mut lxc = Vec::new();
+    for i in 0..runs {
+        let share = format!("c{i}");
+        let t0 = Instant::now();
+        let (out, ip) = create_lxc(&dc, &sb, &share);
+        ok(&out);
+        let host = container_host(&sb, &share, &ip);
+        ok(&as_user_at(
+            &sb,
+            &host,
+            "alice",
+            ALICE_PW,
+            &format!(
+                "smbclient \"$SRV/{share}\" --use-kerberos=required -c 'put hello.txt hello.txt'"
+            ),
+        ));
+        lxc.push(t0.elapsed().as_secs_f64() * 1000.0);
+        if i + 1 < runs {
+            ok(&sb.run(&[
+                "delete",
+                &share,
+                "--purge",
+                "--ad-password-file",
+                pw.to_str().unwrap(),
+            ]));
+        }
+    }
+    for (name, v) in [("native", &native), ("lxc", &lxc)] {
+        kv.push((
+            format!("ad_join_{name}_ms"),
+            format!("{:.0}", median(v.clone())),
+        ));
+        kv.push((
+            format!("ad_join_{name}_runs"),
+            v.iter()
+                .map(|r| format!("{r:.0}"))
+                .collect::<Vec<_>>()
+                .join(","),
+        ));
+    }
+    // 3. Idle memory: the last AD container against a workgroup one of
+    // the same template (baseline), sampled together after 10 s.
+    let base_ip = format!("{}.6", dc.ip.rsplit_once('.').unwrap().0);
+    sb.add_user("wguser", "Wg-user-pw1");
+    ok(&sb.run(&[
+        "create",
+        "wg",
+        "--mode",
+        "lxc",
+        "--ct-driver",
+        "lxc",
+        "--bridge",
+        "br0",
+        "--ip",
+        &format!("{base_ip}/24"),
+        "--users",
+        "wguser",
+    ]));
+    std::thread::sleep(Duration::from_secs(10));
+    let pid_of = |name: &str| -> u32 {
+        let out = sb
+            .ns_command("lxc-info")
+            .arg("-P")
+            .arg(sb.root.join("lxc"))
+            .args(["-n", &format!("smbgw-{name}"), "-p", "-H"])
+            .output()
+            .unwrap();
+        text(&out.stdout).trim().parse().unwrap()
+    };
+    let last = format!("c{}", runs - 1);
+    let (mut ad, mut wg) = (Vec::new(), Vec::new());
+    for _ in 0..5 {
+        for (name, out) in [(last.as_str(), &mut ad), ("wg", &mut wg)] {
+            let pid = pid_of(name);
+            let (usage, _) = cgroup_mem(pid);
+            let (pss, _, procs) = container_pss(pid);
+            out.push([usage / 1024, pss, procs as u64]);
+        }
+        std::thread::sleep(Duration::from_secs(1));
+    }
+    for (label, v) in [("ad", &ad), ("workgroup", &wg)] {
+        for (i, name) in ["cgroup_kb", "pss_kb", "procs"].iter().enumerate() {
+            let med = median(v.iter().map(|x: &[u64; 3]| x[i] as f64).collect());
+            kv.push((format!("ad_mem_{label}_{name}"), format!("{med:.0}")));
+        }
+    }
+    let mut report = String::from("\n");
+    for (k, v) in &kv {
+        report.push_str(&format!("{k}={v}\n"));
+    }
+    print!("{report}");
+    ok(&sb.run(&[
+        "delete",
+        &last,
+        "--purge",
+        "--ad-password-file",
+        pw.to_str().unwrap(),
+    ]));
+    ok(&sb.run(&["delete", "wg", "--purge"]));
+    sb.destroy_containers();
+}

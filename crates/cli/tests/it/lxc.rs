@@ -486,6 +486,7 @@ fn bench_lxc() {
         assert!(out.status.success(), "lxc-{verb}: {}", text(&out.stderr));
     };
     lxc("stop", &["-t", "30"]);
+    let base_log = lxcpath.join("smbgw-base/base-start.log");
     let cfg_path = lxcpath.join("smbgw-base/config");
     let cfg: String = std::fs::read_to_string(&cfg_path)
         .unwrap()
@@ -502,7 +503,23 @@ fn bench_lxc() {
         })
         .collect();
     std::fs::write(&cfg_path, cfg).unwrap();
-    lxc("start", &[]);
+    let log_arg = base_log.display().to_string();
+    let start = Command::new("lxc-start")
+        .arg("-P")
+        .arg(&lxcpath)
+        .args(["-n", "smbgw-base", "-l", "INFO", "-o", &log_arg])
+        .output()
+        .unwrap();
+    assert!(
+        start.status.success(),
+        "baseline start: {}",
+        std::fs::read_to_string(&base_log)
+            .unwrap_or_default()
+            .lines()
+            .filter(|l| l.contains("ERROR"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
     lxc("wait", &["-s", "RUNNING", "-t", "30"]);
     std::thread::sleep(std::time::Duration::from_secs(3));
     let mut conf = std::fs::read_to_string(base_rootfs.join("usr/share/samba/smb.conf")).unwrap();

@@ -246,22 +246,27 @@ sub properties {
             type => 'string',
             maxLength => 255,
         },
-        # Active Directory: the names the web UI's wizard sends (the join
-        # itself is issue 8; until the plugin passes them on, a storage
-        # that sets any of them is refused in on_add_hook).
+        # Active Directory (core checks the values; the password is a
+        # sensitive property, passed to the library for the join and never
+        # stored).
         'smbgw-ad-domain' => {
-            description => "Active Directory domain (DNS name) to join (reserved; AD join through the plugin is not implemented yet).",
+            description => "Join this Active Directory domain (its DNS name, corp.example.com); smbgw-users and smbgw-groups are then domain accounts.",
             type => 'string',
             pattern => '[A-Za-z0-9][A-Za-z0-9-]*(?:\\.[A-Za-z0-9][A-Za-z0-9-]*)+',
             maxLength => 253,
         },
         'smbgw-ad-user' => {
-            description => "Account that joins Active Directory (reserved; AD join through the plugin is not implemented yet).",
+            description => "Account that joins the Active Directory domain (default Administrator).",
             type => 'string',
-            maxLength => 104,
+            maxLength => 64,
+        },
+        'smbgw-ad-ou' => {
+            description => "OU for the computer account, relative to the domain (OU=Servers,OU=IT); default CN=Computers.",
+            type => 'string',
+            maxLength => 255,
         },
         'smbgw-ad-password' => {
-            description => "Password of the account joining Active Directory; a sensitive property, kept out of storage.cfg (reserved; AD join through the plugin is not implemented yet).",
+            description => "Password of the account joining Active Directory: used for the join (and a leave when the storage is removed in the same request), never stored.",
             type => 'string',
         },
     };
@@ -276,7 +281,7 @@ sub options {
         smbgw-read-only smbgw-signing smbgw-encryption smbgw-comment smbgw-mode
         smbgw-ct-driver smbgw-ct-id smbgw-memory smbgw-swap smbgw-cores
         smbgw-privileged smbgw-bridge smbgw-vlan smbgw-ip smbgw-gw smbgw-ct-storage
-        smbgw-ha smbgw-vip smbgw-ad-domain smbgw-ad-user
+        smbgw-ha smbgw-vip smbgw-ad-domain smbgw-ad-user smbgw-ad-ou
     );
     # A fixed option can be omitted at creation; these are also optional.
     $_->{optional} = 1 for values %fixed;
@@ -430,7 +435,15 @@ sub share_spec {
         },
         quota_unenforced_ok => _bool($scfg->{'smbgw-quota-unenforced'}),
         mode => $scfg->{'smbgw-mode'} // 'lxc',
-        identity => { workgroup => uc($scfg->{'smbgw-workgroup'} // 'WORKGROUP') },
+        identity => defined($scfg->{'smbgw-ad-domain'})
+            ? {
+                ad => {
+                    realm => uc($scfg->{'smbgw-ad-domain'}),
+                    join_user => $scfg->{'smbgw-ad-user'} // 'Administrator',
+                    (defined($scfg->{'smbgw-ad-ou'}) ? (ou => $scfg->{'smbgw-ad-ou'}) : ()),
+                },
+            }
+            : { workgroup => uc($scfg->{'smbgw-workgroup'} // 'WORKGROUP') },
         access => {
             users => $list->('smbgw-users'),
             groups => $list->('smbgw-groups'),
@@ -508,11 +521,14 @@ sub _start_task {
 
 sub on_add_hook {
     my ($class, $storeid, $scfg, %sensitive) = @_;
-    for my $key (qw(smbgw-ad-domain smbgw-ad-user smbgw-ad-password)) {
-        die "smbgateway: $key is reserved for Active Directory, which the storage plugin does not implement yet; leave it out\n"
-            if defined($sensitive{$key}) || defined($scfg->{$key});
-    }
+    die "smbgateway: smbgw-ad-user, smbgw-ad-ou and smbgw-ad-password need smbgw-ad-domain\n"
+        if !defined($scfg->{'smbgw-ad-domain'})
+        && grep { defined($scfg->{$_}) || defined($sensitive{$_}) } qw(smbgw-ad-user smbgw-ad-ou smbgw-ad-password);
+    die "smbgateway: joining $scfg->{'smbgw-ad-domain'} needs smbgw-ad-password (the password of "
+        . ($scfg->{'smbgw-ad-user'} // 'Administrator') . ")\n"
+        if defined($scfg->{'smbgw-ad-domain'}) && !defined($sensitive{'smbgw-ad-password'});
     my $spec = $class->share_spec($storeid, $scfg);
+    my $password = $sensitive{'smbgw-ad-password'};
     # An already registered share (created with the CLI) is only exposed.
     my $existing = eval { $class->request('show', id => $storeid) };
     return undef if $existing;
@@ -522,7 +538,8 @@ sub on_add_hook {
     $class->request('validate', spec => $spec);
     $class->_start_task($storeid, sub {
         print "creating SMB share '$storeid'\n";
-        my $res = $class->request('create', spec => $spec);
+        my $res = $class->request('create', spec => $spec,
+            (defined($password) ? (ad_password => $password) : ()));
         print "share '$storeid' is served from $res->{share}{state}{path}\n";
     });
     return undef;
@@ -535,7 +552,7 @@ sub _update_quota {
 
 sub on_update_hook {
     my ($class, $storeid, $update, %sensitive) = @_;
-    die "smbgateway: smbgw-ad-password is reserved for Active Directory, which is not implemented yet\n"
+    die "smbgateway: smbgw-ad-password is used only when the storage is added (the join); the domain membership cannot change afterwards\n"
         if defined($sensitive{'smbgw-ad-password'});
     $class->_update_quota($storeid, $update->{'smbgw-quota'})
         if defined($update->{'smbgw-quota'});
