@@ -86,6 +86,56 @@ fn smb(sb: &GatewaySandbox, user: &str, password: &str, share: &str, commands: &
     )
 }
 
+/// Watches every process's command line and environment for `secret`
+/// until stopped (a few hundred samples per second).
+struct ArgvWatch {
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    thread: std::thread::JoinHandle<(usize, Vec<String>)>,
+}
+
+impl ArgvWatch {
+    fn start(secret: &str) -> ArgvWatch {
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let (flag, secret) = (stop.clone(), secret.as_bytes().to_vec());
+        let me = std::process::id().to_string();
+        let thread = std::thread::spawn(move || {
+            let (mut rounds, mut hits) = (0, Vec::new());
+            while !flag.load(std::sync::atomic::Ordering::Relaxed) {
+                rounds += 1;
+                for e in fs::read_dir("/proc").unwrap().flatten() {
+                    let name = e.file_name().to_string_lossy().into_owned();
+                    if !name.bytes().all(|b| b.is_ascii_digit()) || name == me {
+                        continue;
+                    }
+                    for what in ["cmdline", "environ"] {
+                        let Ok(b) = fs::read(e.path().join(what)) else {
+                            continue;
+                        };
+                        if b.windows(secret.len()).any(|w| w == secret) {
+                            let cmd = fs::read(e.path().join("cmdline")).unwrap_or_default();
+                            hits.push(format!(
+                                "{what} of {name}: {}",
+                                String::from_utf8_lossy(&cmd).replace('\0', " ")
+                            ));
+                        }
+                    }
+                }
+                std::thread::sleep(std::time::Duration::from_millis(2));
+            }
+            (rounds, hits)
+        });
+        ArgvWatch { stop, thread }
+    }
+
+    /// Stops; asserts that no process ever showed the secret.
+    fn assert_clean(self) {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        let (rounds, hits) = self.thread.join().unwrap();
+        assert!(rounds > 10, "the watch ran ({rounds} rounds)");
+        assert!(hits.is_empty(), "the secret was visible: {hits:?}");
+    }
+}
+
 /// No file under `root` that others can read, and no log or journal,
 /// holds `secret`.
 fn assert_secret_nowhere(root: &Path, secret: &str) {
@@ -122,7 +172,11 @@ fn ad_native_share_with_kerberos_acls_and_leave() {
     let Some((dc, sb)) = domain("ad_native_share_with_kerberos_acls_and_leave") else {
         return;
     };
+    // No process shows the password in its command line or environment
+    // while the gateway joins (the test's own process feeds it on stdin).
+    let watch = ArgvWatch::start(ADMIN_PASSWORD);
     let out = create_native(&sb, "team", &[]);
+    watch.assert_clean();
     ok(&out);
     let nb = netbios_name(&sb);
     assert!(
@@ -384,7 +438,9 @@ fn ad_lxc_share_joins_its_own_container() {
     let Some((dc, sb)) = domain(test) else {
         return;
     };
+    let watch = ArgvWatch::start(ADMIN_PASSWORD);
     let (out, ip) = create_lxc(&dc, &sb, "adct");
+    watch.assert_clean();
     let said = ok(&out);
     let host = container_host(&sb, "adct", &ip);
     assert!(dc.has_computer(&host), "{said}");
