@@ -198,6 +198,11 @@ pub struct CreateArgs {
     /// Unix groups allowed to connect (comma-separated).
     #[arg(long, value_delimiter = ',')]
     pub groups: Vec<String>,
+    /// Log every file operation on the share (connect, open/create,
+    /// write, rename, delete, mkdir) to syslog (Samba's full_audit, facility
+    /// LOCAL5, lines prefixed `pve-smbgw|user|client|share`).
+    #[arg(long)]
+    pub audit: bool,
     /// Serve read-only.
     #[arg(long)]
     pub read_only: bool,
@@ -446,6 +451,7 @@ fn spec_from(g: &GlobalOpts, a: &CreateArgs) -> Result<ShareSpec, Failure> {
         }
     }
     spec.security = Security {
+        audit: a.audit,
         signing: a.signing.parse()?,
         encryption: a.encryption.parse()?,
     };

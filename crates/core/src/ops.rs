@@ -336,6 +336,7 @@ impl Gateway {
             encryption: spec.security.encryption.as_str().to_owned(),
             force_group: created_volume.then(|| SHARE_GROUP.to_owned()),
             nt_acls: spec.identity.ad().is_some() && spec.mode == Mode::Native,
+            audit: spec.security.audit,
         }
     }
 
@@ -598,6 +599,7 @@ impl Gateway {
             rootfs_storage: c.storage.clone(),
             rootfs_gib: 2,
             domain_member: spec.identity.ad().is_some(),
+            audit: spec.security.audit,
         })
     }
 
@@ -656,6 +658,13 @@ impl Gateway {
         let mut plan = match (Self::container_config(spec), self.container_driver(spec)) {
             (Some(ct), Some(driver)) => {
                 let membership = Self::membership(spec);
+                if spec.security.audit && driver.kind() == "pct" {
+                    return Err(Error::Invalid {
+                        field: "audit",
+                        value: "1".into(),
+                        reason: "the audit log goes to the host's syslog through its /dev/log, which a Proxmox container cannot mount; audit a share in native mode (or with --ct-driver lxc) for now".into(),
+                    });
+                }
                 if membership.is_some() && driver.kind() == "pct" {
                     return Err(Error::Invalid {
                         field: "ad-domain",

@@ -1237,6 +1237,10 @@ pub struct Security {
     pub signing: Signing,
     /// Encryption policy (default [`Encryption::Auto`]).
     pub encryption: Encryption,
+    /// Log every file operation (connect, open/create, write, rename,
+    /// delete, mkdir) to syslog through Samba's `full_audit`.
+    #[serde(default)]
+    pub audit: bool,
 }
 
 // ---------------------------------------------------------------------------

@@ -99,6 +99,10 @@ pub struct ContainerConfig {
     /// container resolves names with the host's resolver configuration.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub domain_member: bool,
+    /// The share is audited: the host's syslog socket (`/dev/log`) is
+    /// bind-mounted in, so that `full_audit` reaches the host's journal.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub audit: bool,
 }
 
 fn default_rootfs_gib() -> u32 {
@@ -659,6 +663,12 @@ impl LxcDriver {
             "lxc.mount.entry",
             &format!("{volume} {target} none {opts} 0 0"),
         );
+        if ct.audit {
+            line(
+                "lxc.mount.entry",
+                "/dev/log dev/log none bind,create=file,optional 0 0",
+            );
+        }
         line("lxc.apparmor.profile", "unconfined");
         line("lxc.start.auto", "1");
         Ok(c)

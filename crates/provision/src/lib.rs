@@ -26,6 +26,7 @@
 //!         encryption: "desired".into(),
 //!         force_group: Some("smbgw".into()),
 //!         nt_acls: false,
+//!         audit: false,
 //!     },
 //!     volume: "team".into(),
 //!     existing: false,

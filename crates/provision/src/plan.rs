@@ -33,6 +33,22 @@ impl fmt::Display for Op {
     }
 }
 
+/// `full_audit`'s settings for an audited share: syslog (ident
+/// `smbd_audit`, which Samba fixes) at LOCAL5.NOTICE, each line starting
+/// with `pve-smbgw|user|client address|share|`, successful changes and
+/// opens, failed connects and opens.
+pub const AUDIT_PARAMS: &[(&str, &str)] = &[
+    ("full_audit:prefix", "pve-smbgw|%u|%I|%S"),
+    (
+        "full_audit:success",
+        "connect disconnect openat create_file renameat unlinkat mkdirat pwrite pwrite_send",
+    ),
+    ("full_audit:failure", "connect openat create_file"),
+    ("full_audit:facility", "LOCAL5"),
+    ("full_audit:priority", "NOTICE"),
+    ("full_audit:syslog", "yes"),
+];
+
 /// What Samba serves for one share, independent of where its volume lives.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ShareConf {
@@ -60,6 +76,9 @@ pub struct ShareConf {
     /// [`crate::container_smb_conf`]).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub nt_acls: bool,
+    /// Log file operations to syslog (Samba's `full_audit`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub audit: bool,
 }
 
 impl ShareConf {
@@ -83,6 +102,15 @@ impl ShareConf {
         if self.nt_acls {
             s.vfs_objects.push("acl_xattr".into());
             s.extra.push(("map acl inherit".into(), "yes".into()));
+        }
+        if self.audit {
+            // First, so that it sees every operation as the client asked.
+            s.vfs_objects.insert(0, "full_audit".into());
+            s.extra.extend(
+                AUDIT_PARAMS
+                    .iter()
+                    .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
+            );
         }
         // Files created over SMB keep their DOS attributes in xattrs; no
         // printing on a file share.

@@ -56,6 +56,9 @@ pub struct GatewaySandbox {
     /// Bind-mounted over `/run/samba` in every command (AD tests: the
     /// private winbindd's socket is found there).
     run_samba: Option<PathBuf>,
+    /// A datagram socket that is `/dev/log` in every command (syslog
+    /// tests), see [`GatewaySandbox::capture_syslog`].
+    devlog: Option<PathBuf>,
 }
 
 impl GatewaySandbox {
@@ -97,6 +100,7 @@ impl GatewaySandbox {
             dir: Some(dir),
             netns: None,
             run_samba: None,
+            devlog: None,
         })
     }
 
@@ -132,6 +136,21 @@ impl GatewaySandbox {
         Some(sb)
     }
 
+    /// From now on `/dev/log` in every command of the sandbox is the
+    /// returned socket (the rest of `/dev` is the host's devices on a
+    /// private tmpfs), so that what the gateway's smbd sends to syslog
+    /// reaches the test; the host's /dev is not touched.
+    pub fn capture_syslog(&mut self) -> std::os::unix::net::UnixDatagram {
+        let path = self.base().join("devlog.sock");
+        let sock = std::os::unix::net::UnixDatagram::bind(&path).expect("bind the syslog socket");
+        {
+            use std::os::unix::fs::PermissionsExt;
+            fs::set_permissions(&path, fs::Permissions::from_mode(0o666)).expect("chmod");
+        }
+        self.devlog = Some(path);
+        sock
+    }
+
     /// The temp directory holding everything.
     pub fn base(&self) -> &Path {
         self.dir
@@ -157,7 +176,7 @@ impl GatewaySandbox {
             // (LXC looks for the bridge there), as `ip netns exec` does;
             // the cgroup mounts move over to the fresh sysfs.
             .arg(
-                r#"mount --bind "$0" /etc && { [ -z "$SMBGW_TEST_RUN_SAMBA" ] || mount --bind "$SMBGW_TEST_RUN_SAMBA" /run/samba; } && { [ -z "$SMBGW_TEST_CG" ] || { mount --rbind /sys/fs/cgroup "$SMBGW_TEST_CG" && umount -l /sys && mount -t sysfs sysfs /sys && mount --move "$SMBGW_TEST_CG" /sys/fs/cgroup; }; } && exec "$@""#,
+                r#"mount --bind "$0" /etc && { [ -z "$SMBGW_TEST_RUN_SAMBA" ] || mount --bind "$SMBGW_TEST_RUN_SAMBA" /run/samba; } && { [ -z "$SMBGW_TEST_CG" ] || { mount --rbind /sys/fs/cgroup "$SMBGW_TEST_CG" && umount -l /sys && mount -t sysfs sysfs /sys && mount --move "$SMBGW_TEST_CG" /sys/fs/cgroup; }; } && { [ -z "$SMBGW_TEST_DEVLOG" ] || { d="$SMBGW_TEST_DEVLOG.dev" && mkdir -p "$d" && mount --rbind /dev "$d" && mount -t tmpfs -o mode=755 tmpfs /dev && for n in null zero full random urandom tty ptmx; do touch "/dev/$n" && mount --bind "$d/$n" "/dev/$n" || exit 1; done && mkdir /dev/pts /dev/shm && mount --rbind "$d/pts" /dev/pts && mount --rbind "$d/shm" /dev/shm && ln -s /proc/self/fd /dev/fd && touch /dev/log && mount --bind "$SMBGW_TEST_DEVLOG" /dev/log; }; } && exec "$@""#,
             )
             .arg(&self.etc)
             .arg(program);
@@ -168,6 +187,10 @@ impl GatewaySandbox {
         match &self.netns {
             Some(_) => c.env("SMBGW_TEST_CG", self.base().join("cgroup-move")),
             None => c.env_remove("SMBGW_TEST_CG"),
+        };
+        match &self.devlog {
+            Some(p) => c.env("SMBGW_TEST_DEVLOG", p),
+            None => c.env_remove("SMBGW_TEST_DEVLOG"),
         };
         c
     }

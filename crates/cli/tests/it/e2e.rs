@@ -420,3 +420,74 @@ fn zfs_share_quota_is_enforced_over_smb() {
     drop(sb);
     drop(pool);
 }
+
+#[test]
+fn audited_share_logs_file_operations_to_syslog() {
+    let Some(mut sb) = crate::sandbox("audited_share_logs_file_operations_to_syslog") else {
+        return;
+    };
+    let log = sb.capture_syslog();
+    log.set_read_timeout(Some(std::time::Duration::from_millis(100)))
+        .unwrap();
+    // Read while smbd writes: syslog's datagrams block the sender when
+    // nobody reads.
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let reader = {
+        let stop = stop.clone();
+        std::thread::spawn(move || {
+            let (mut lines, mut buf) = (Vec::new(), vec![0u8; 65536]);
+            loop {
+                match log.recv(&mut buf) {
+                    Ok(n) => lines.push(String::from_utf8_lossy(&buf[..n]).into_owned()),
+                    Err(_) if stop.load(std::sync::atomic::Ordering::Relaxed) => return lines,
+                    Err(_) => {}
+                }
+            }
+        })
+    };
+    sb.add_user("alice", ALICE_PW);
+    ok(&sb.run(&["create", "audited", "--users", "alice", "--audit"]));
+    let conf = std::fs::read_to_string(sb.samba_dir().join("pve-smbgateway.conf")).unwrap();
+    assert!(conf.contains("vfs objects = full_audit"), "{conf}");
+    put_get(
+        &sb,
+        "audited",
+        "alice",
+        ALICE_PW,
+        "ledger.txt",
+        b"quarterly numbers\n",
+    );
+    let dir = client_dir(&sb);
+    ok(&sb.smbclient(
+        "audited",
+        "alice",
+        ALICE_PW,
+        "rename remote-ledger.txt ledger-2026.txt; del ledger-2026.txt",
+        &[],
+        &dir,
+    ));
+    ok(&sb.run(&["delete", "audited"]));
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let all = reader.join().unwrap().join("\n");
+    // Each line: `<PRI>... smbd_audit: pve-smbgw|user|ip|share|op|ok|...`.
+    let ours: Vec<&str> = all
+        .lines()
+        .filter(|l| l.contains("pve-smbgw|alice|127.0.0.1|audited|"))
+        .collect();
+    for op in ["connect|ok", "create_file|ok", "renameat|ok", "unlinkat|ok"] {
+        assert!(
+            ours.iter().any(|l| l.contains(op)),
+            "no `{op}` in the audit log:\n{all}"
+        );
+    }
+    // LOCAL5 (21) * 8 + NOTICE (5) = 173, tagged smbd_audit.
+    assert!(
+        ours.iter()
+            .all(|l| l.starts_with("<173>") && l.contains("smbd_audit")),
+        "{all}"
+    );
+    assert!(
+        all.contains("ledger-2026.txt"),
+        "the file names are logged: {all}"
+    );
+}

@@ -475,8 +475,10 @@ fn bench_lxc() {
     let base_rootfs = lxcpath.join("smbgw-base/rootfs");
     // The baseline runs the template's systemd as its init, as Debian's
     // setup (and a Proxmox container) would, instead of smbd.
+    // In the sandbox's namespace: its /etc/subuid maps the ids.
     let lxc = |verb: &str, extra: &[&str]| {
-        let out = Command::new(format!("lxc-{verb}"))
+        let out = sb
+            .ns_command(format!("lxc-{verb}"))
             .arg("-P")
             .arg(&lxcpath)
             .args(["-n", "smbgw-base"])
@@ -504,7 +506,8 @@ fn bench_lxc() {
         .collect();
     std::fs::write(&cfg_path, cfg).unwrap();
     let log_arg = base_log.display().to_string();
-    let start = Command::new("lxc-start")
+    let start = sb
+        .ns_command("lxc-start")
         .arg("-P")
         .arg(&lxcpath)
         .args(["-n", "smbgw-base", "-l", "INFO", "-o", &log_arg])

@@ -319,6 +319,9 @@ fn write_share(out: &mut String, r: &ShareRecord) {
     prop(out, Key::ReadOnly, flag(s.access.read_only));
     prop(out, Key::Signing, s.security.signing);
     prop(out, Key::Encryption, s.security.encryption);
+    if s.security.audit {
+        prop(out, Key::Audit, flag(true));
+    }
     if let Some(ha) = &s.ha {
         prop(out, Key::Ha, flag(ha.enabled));
         if let Some(v) = &ha.vip {
@@ -385,6 +388,7 @@ keys! {
     ReadOnly = "read-only",
     Signing = "signing",
     Encryption = "encryption",
+    Audit = "audit",
     Ha = "ha",
     Vip = "vip",
     Container = "container",
@@ -880,6 +884,7 @@ impl<'a> Props<'_, 'a> {
                 read_only: self.flag(Key::ReadOnly)?,
             },
             security: Security {
+                audit: self.flag(Key::Audit)?,
                 signing: self
                     .get(Key::Signing, str::parse::<Signing>)?
                     .unwrap_or_default(),

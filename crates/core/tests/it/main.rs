@@ -47,6 +47,7 @@ pub fn full_record(id: &str) -> ShareRecord {
             )
             .unwrap(),
             security: Security {
+                audit: false,
                 signing: Signing::Required,
                 encryption: Encryption::Desired,
             },

@@ -208,7 +208,7 @@ prop_compose! {
             mode,
             identity,
             access: Access::new(users, groups, read_only).unwrap(),
-            security: Security { signing, encryption },
+            security: Security { signing, encryption, audit: signing == Signing::Required },
             ha: ha.map(|(enabled, vip)| HaSpec { enabled, vip }),
             container: container.filter(|_| mode == Mode::Lxc),
             comment,

@@ -105,6 +105,7 @@ fn request() -> CreateRequest {
             encryption: "desired".into(),
             force_group: Some("smbgw".into()),
             nt_acls: false,
+            audit: false,
         },
         volume: "team".into(),
         existing: false,

@@ -11,6 +11,7 @@ fn share() -> ShareConf {
         encryption: "desired".into(),
         force_group: Some("smbgw".into()),
         nt_acls: false,
+        audit: false,
     }
 }
 

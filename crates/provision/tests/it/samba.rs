@@ -19,6 +19,7 @@ fn the_include_line_is_appended_once_with_the_file_line_ending() {
         encryption: "off".into(),
         force_group: None,
         nt_acls: false,
+        audit: false,
     };
     samba.serve(&r, &share.to_gateway_share("/srv/s1")).unwrap();
     samba.serve(&r, &share.to_gateway_share("/srv/s1")).unwrap();
@@ -93,6 +94,7 @@ fn domain_globals_come_first_and_leave_no_trace() {
         encryption: "off".into(),
         force_group: None,
         nt_acls: true,
+        audit: false,
     };
     samba.serve(&r, &share.to_gateway_share("/srv/s1")).unwrap();
     // Serving again and setting the same membership change nothing.

@@ -224,6 +224,10 @@ sub properties {
             type => 'string',
             pattern => '[A-Za-z0-9_.][A-Za-z0-9_.-]*(?:,[A-Za-z0-9_.][A-Za-z0-9_.-]*)*',
         },
+        'smbgw-audit' => {
+            description => "Log every file operation on the share to syslog (Samba's full_audit, LOCAL5, lines prefixed pve-smbgw|user|client|share).",
+            type => 'boolean',
+        },
         'smbgw-read-only' => {
             description => "Serve the share read-only.",
             type => 'boolean',
@@ -278,7 +282,7 @@ sub options {
         smbgw-cephfs-mount smbgw-rbd-pool smbgw-rbd-mount-base smbgw-rbd-map
         smbgw-ceph-conf smbgw-ceph-id smbgw-volume smbgw-existing
         smbgw-quota-unenforced smbgw-workgroup smbgw-users smbgw-groups
-        smbgw-read-only smbgw-signing smbgw-encryption smbgw-comment smbgw-mode
+        smbgw-read-only smbgw-signing smbgw-encryption smbgw-comment smbgw-mode smbgw-audit
         smbgw-ct-driver smbgw-ct-id smbgw-memory smbgw-swap smbgw-cores
         smbgw-privileged smbgw-bridge smbgw-vlan smbgw-ip smbgw-gw smbgw-ct-storage
         smbgw-ha smbgw-vip smbgw-ad-domain smbgw-ad-user smbgw-ad-ou
@@ -452,6 +456,7 @@ sub share_spec {
         security => {
             signing => $scfg->{'smbgw-signing'} // 'auto',
             encryption => $scfg->{'smbgw-encryption'} // 'auto',
+            audit => _bool($scfg->{'smbgw-audit'}),
         },
     };
     $spec->{quota} = $scfg->{'smbgw-quota'} if defined($scfg->{'smbgw-quota'});
