@@ -21,8 +21,9 @@
  *    override adds an unused method and Add falls back to the plain create
  *    form of the input panel: the storage can still be added.
  *  - PVE.SMBGateway.Rules: client-side checks that are ports of the Rust
- *    core's rules (share id, quota, floating address, workgroup) with the
- *    same messages. www/test/rules-table.json, written by a cargo test from
+ *    core's rules (share id, quota, floating address, workgroup, users and
+ *    groups, Active Directory domain, join user and OU) with the same
+ *    messages. www/test/rules-table.json, written by a cargo test from
  *    the Rust functions, holds inputs and the Rust answers; the browser test
  *    runs every one through these functions, so the two cannot drift apart
  *    unnoticed.
@@ -36,7 +37,8 @@ Ext.ns('PVE.SMBGateway');
 
 // ---------------------------------------------------------------------------
 // Rules: ports of crates/core (ShareId, parse_quota, HaSpec/ha::ctdb::Vip,
-// Identity::workgroup). Each returns null for a good value or the message
+// Identity::workgroup, Access::validate and validate_domain, AdSpec::new).
+// Each returns null for a good value or the message
 // the Rust code gives (its Display text, byte for byte).
 
 PVE.SMBGateway.Rules = (function () {
@@ -440,17 +442,163 @@ PVE.SMBGateway.Rules = (function () {
         return `a quota of ${quotaDisplay(quotaText)} cannot be enforced on the directory backend (${root}): a plain directory has no size limit, so writes beyond the quota would not be stopped; use a zfs, cephfs or rbd backend for an enforced quota, or accept an advisory quota with \`--quota-unenforced\``;
     };
 
-    // --- AD domain: core has no rule yet (issue 8); this is the storage
-    // plugin's schema pattern for smbgw-ad-domain, so that PVE does not
-    // refuse the request with a bare "value does not match the regex".
-    const adDomain = function (name) {
-        if (!/^[A-Za-z0-9][A-Za-z0-9-]*(?:\.[A-Za-z0-9][A-Za-z0-9-]*)+$/.test(name) || name.length > 253) {
-            return `invalid domain ${debugStr(name)}: write the domain's DNS name, e.g. corp.example.com`;
+    // --- users and groups of a workgroup share (crates/core/src/spec.rs,
+    // check_account_name and Access::validate: POSIX names, no duplicates)
+    const NAME_MAX = 32;
+    const ACCOUNT_RULE = 'names use lowercase letters, digits, `_` and `-`, start with a letter or `_`, may end with `$`, and have at most 32 characters';
+    const accountName = function (name, group) {
+        const F = group ? 'group name' : 'user name';
+        if (name === '') {
+            return invalid(F, name, `it is empty; ${ACCOUNT_RULE}`);
+        }
+        if (group && name.startsWith('@')) {
+            return invalid(F, name, `give the group without \`@\` (${debugStr(name.slice(1))}); the gateway adds the \`@\` where Samba needs it`);
+        }
+        const body = name.endsWith('$') ? name.slice(0, -1) : name;
+        for (const c of body) {
+            let reason;
+            if (/^[a-z0-9_-]$/.test(c)) {
+                continue;
+            } else if (c >= 'A' && c <= 'Z') {
+                reason = `upper-case letters are not portable; write ${debugStr(name.replace(/[A-Z]/g, (u) => u.toLowerCase()))}`;
+            } else if (c === '\n' || c === '\r') {
+                reason = `it contains a line break; ${ACCOUNT_RULE}`;
+            } else if (c === '$') {
+                reason = `\`$\` is only allowed at the end; ${ACCOUNT_RULE}`;
+            } else if (isControl(c)) {
+                reason = `it contains the control character ${debugChar(c)}; ${ACCOUNT_RULE}`;
+            } else if (isWhitespace(c)) {
+                reason = `it contains whitespace; ${ACCOUNT_RULE}`;
+            } else {
+                reason = `it contains ${debugChar(c)}; ${ACCOUNT_RULE}`;
+            }
+            return invalid(F, name, reason);
+        }
+        if (!/^[a-z_]/.test(body)) {
+            return invalid(F, name, `it must start with a letter or \`_\`; ${ACCOUNT_RULE}`);
+        }
+        if (utf8Length(name) > NAME_MAX) {
+            return invalid(F, name, `it is longer than ${NAME_MAX} characters`);
+        }
+        return null;
+    };
+    const duplicate = (field, name) => `${field} lists ${debugStr(name)} twice; give each name once`;
+    const access = function (users, groups) {
+        for (const [field, names, group] of [['users', users, false], ['groups', groups, true]]) {
+            const seen = new Set();
+            for (const n of names) {
+                const bad = accountName(n, group);
+                if (bad !== null) {
+                    return bad;
+                }
+                if (seen.has(n)) {
+                    return duplicate(field, n);
+                }
+                seen.add(n);
+            }
         }
         return null;
     };
 
-    return { shareId, quota, quotaDisplay, vip, workgroup, dirQuota, adDomain, debugStr };
+    // --- Active Directory (crates/core/src/spec.rs: AdSpec::new with
+    // check_realm, check_domain_account and check_ou; Access::validate_domain)
+
+    // The realm is the domain upper-cased (ASCII only, like
+    // str::to_ascii_uppercase), and core's message shows the realm.
+    const DNS_NAME_MAX = 253;
+    const REALM_RULE = 'an Active Directory domain is a DNS name of at least two labels (corp.example.com): letters, digits and `-`, labels of 1 to 63 characters not starting or ending with `-`';
+    const adDomain = function (domain) {
+        const F = 'ad-domain';
+        const realm = domain.replace(/[a-z]/g, (c) => c.toUpperCase());
+        if (utf8Length(realm) > DNS_NAME_MAX) {
+            return invalid(F, realm, `it is longer than ${DNS_NAME_MAX} characters; ${REALM_RULE}`);
+        }
+        const labels = realm.split('.');
+        if (labels.length < 2) {
+            return invalid(F, realm, `it has a single label; ${REALM_RULE}`);
+        }
+        for (const l of labels) {
+            // Only ASCII passes the pattern, so length in bytes = characters.
+            if (!/^[A-Za-z0-9-]{1,63}$/.test(l) || l.startsWith('-') || l.endsWith('-')) {
+                return invalid(F, realm, `label ${debugStr(l)} is not valid; ${REALM_RULE}`);
+            }
+        }
+        if (/^[0-9]+$/.test(labels[labels.length - 1])) {
+            return invalid(F, realm, `it looks like an IP address; ${REALM_RULE}`);
+        }
+        return null;
+    };
+
+    // A domain user or group without the domain (`alice`, `Domain Users`);
+    // `field` is core's: `ad-user` for the join user, `users`, `groups`.
+    const AD_NAME_MAX = 64;
+    const AD_NAME_FORBIDDEN = '"/\\[]:;|=,+*?<>@%';
+    const AD_NAME_RULE = 'a domain account name is given without the domain (alice, Domain Users): 1 to 64 characters, none of " / \\ [ ] : ; | = , + * ? < > @ %, no control characters, no white space at either end';
+    const domainAccount = function (field, name) {
+        if (name === '') {
+            return invalid(field, name, `it is empty; ${AD_NAME_RULE}`);
+        }
+        const c = Array.from(name).find((x) => AD_NAME_FORBIDDEN.includes(x) || isControl(x));
+        if (c !== undefined) {
+            const reason = c === '\\' ? 'give the name without the domain (the gateway adds it)' : `it contains ${debugChar(c)}`;
+            return invalid(field, name, `${reason}; ${AD_NAME_RULE}`);
+        }
+        if (trim(name) !== name) {
+            return invalid(field, name, `it has white space at an end; ${AD_NAME_RULE}`);
+        }
+        if (Array.from(name).length > AD_NAME_MAX) {
+            return invalid(field, name, `it is longer than ${AD_NAME_MAX} characters`);
+        }
+        if (name.endsWith('.')) {
+            return invalid(field, name, `it ends with \`.\`; ${AD_NAME_RULE}`);
+        }
+        return null;
+    };
+    const adUser = (name) => domainAccount('ad-user', name);
+
+    const OU_RULE = 'an OU is given relative to the domain as RDNs separated by `,`, innermost first (OU=Servers,OU=IT)';
+    const adOu = function (ou) {
+        const F = 'ad-ou';
+        for (const rdn of ou.split(',')) {
+            const eq = rdn.indexOf('=');
+            if (eq < 0) {
+                return invalid(F, ou, `${debugStr(rdn)} is not \`OU=name\`; ${OU_RULE}`);
+            }
+            const k = trim(rdn.slice(0, eq));
+            const v = rdn.slice(eq + 1);
+            if (!/^[oO][uU]$/.test(k)) {
+                return invalid(F, ou, `${debugStr(k)} is not OU (the domain's DC= part is added by the join); ${OU_RULE}`);
+            }
+            if (trim(v) === '' || Array.from(v).some((c) => isControl(c) || '"\\+<>;#%/'.includes(c))) {
+                return invalid(F, ou, `the value of ${debugStr(rdn)} is empty or has characters that need LDAP escaping; ${OU_RULE}`);
+            }
+        }
+        return null;
+    };
+
+    // Users and groups of a domain member: domain accounts, duplicates
+    // compared without regard to case (String::to_lowercase).
+    const adAccess = function (users, groups) {
+        for (const [field, names] of [['users', users], ['groups', groups]]) {
+            const seen = new Set();
+            for (const n of names) {
+                const bad = domainAccount(field, n);
+                if (bad !== null) {
+                    return bad;
+                }
+                const folded = n.toLowerCase();
+                if (seen.has(folded)) {
+                    return duplicate(field, n);
+                }
+                seen.add(folded);
+            }
+        }
+        return null;
+    };
+
+    return {
+        shareId, quota, quotaDisplay, vip, workgroup, dirQuota, access, adDomain, adUser, adOu, adAccess, debugStr,
+    };
 }());
 
 // Ext field validators: true or the (HTML-encoded) message, shown under the
@@ -511,6 +659,12 @@ PVE.SMBGateway.quotaText = function (v) {
     return size.trim() === '' ? null : size + v.quotaUnit;
 };
 
+// A list field as the plugin splits smbgw-users and smbgw-groups: at `,`,
+// empty names dropped, nothing trimmed.
+PVE.SMBGateway.names = function (text) {
+    return (text || '').split(',').filter((n) => n.length > 0);
+};
+
 PVE.SMBGateway.vipText = function (v) {
     return v.vipIface ? `${v.vip}@${v.vipIface}` : v.vip;
 };
@@ -541,9 +695,18 @@ PVE.SMBGateway.buildRequest = function (v, backing) {
     if (v.identity === 'ad') {
         p['smbgw-ad-domain'] = v.adDomain;
         p['smbgw-ad-user'] = v.adUser;
+        if (v.adOu) {
+            p['smbgw-ad-ou'] = v.adOu;
+        }
         p['smbgw-ad-password'] = v.adPassword;
     } else {
         p['smbgw-workgroup'] = v.workgroup.toUpperCase();
+    }
+    for (const list of ['users', 'groups']) {
+        const names = PVE.SMBGateway.names(v[list]);
+        if (names.length) {
+            p['smbgw-' + list] = names.join(',');
+        }
     }
     const quota = PVE.SMBGateway.quotaText(v);
     if (quota) {
@@ -603,8 +766,16 @@ PVE.SMBGateway.summaryLines = function (v, backing, nodename) {
         ? `on the host ${nodename} itself (native mode)`
         : 'in a new LXC container of its own (128 MiB memory, 1 core)']);
     lines.push(['Identity', v.identity === 'ad'
-        ? `joins Active Directory ${v.adDomain} as ${v.adUser} (password sent once, not stored in storage.cfg)`
+        ? `joins Active Directory ${v.adDomain} as ${v.adUser}${v.adOu ? `, computer account in ${v.adOu}` : ''} (password sent once, not stored in storage.cfg)`
         : `workgroup ${v.workgroup.toUpperCase()}`]);
+    const users = PVE.SMBGateway.names(v.users);
+    const groups = PVE.SMBGateway.names(v.groups);
+    let who = gettext('any authenticated user');
+    if (users.length || groups.length) {
+        who = [users.length ? `users ${users.join(', ')}` : null, groups.length ? `groups ${groups.join(', ')}` : null]
+            .filter((x) => x !== null).join('; ');
+    }
+    lines.push(['Access', who]);
     let avail = gettext('none (one node)');
     if (v.ha) {
         avail = `Proxmox HA restarts the container on another node (its disk on ${v.ctStorage})`;
@@ -843,6 +1014,13 @@ Ext.define('PVE.storage.SMBGatewayWizard', {
         me.setShown('[name=dirRoot]', v.backing === PVE.SMBGateway.OTHER_DIR);
         me.setShown('#adFields', v.identity === 'ad');
         me.setShown('[name=workgroup]', v.identity !== 'ad');
+        // Users and groups follow different rules with and without AD.
+        ['users', 'groups'].forEach(function (n) {
+            const field = me.down(`[name=${n}]`);
+            if (field && field.getValue()) {
+                field.validate();
+            }
+        });
         me.setShown('[name=quotaUnenforced]', backing.backend === 'dir');
         const ha = me.down('[name=ha]');
         const haOk = v.mode === 'lxc' && backing.backend === 'cephfs';
@@ -864,6 +1042,17 @@ Ext.define('PVE.storage.SMBGatewayWizard', {
         me.down('#ctdbHint').setValue(ctdbOk
             ? gettext('Every node of the CTDB cluster serves the share; clients use the floating address.')
             : gettext('CTDB needs Native mode on a CTDB cluster.'));
+    },
+
+    // Users and groups are local (POSIX) names in a workgroup and domain
+    // accounts with AD (core's Access::validate / validate_domain). Each
+    // field checks its own list, which is how core meets them: users first.
+    accessValidator: function (users, groups) {
+        let me = this;
+        const ad = me.down('radiofield[name=identity][inputValue=ad]');
+        const rule = ad && ad.getValue() ? PVE.SMBGateway.Rules.adAccess : PVE.SMBGateway.Rules.access;
+        const msg = rule(users, groups);
+        return msg === null ? true : Ext.String.htmlEncode(msg);
     },
 
     // Checks the fields of one page, marking the bad ones (with the
@@ -1151,7 +1340,7 @@ Ext.define('PVE.storage.SMBGatewayWizard', {
                             name: 'adUser',
                             fieldLabel: gettext('Join as user'),
                             value: 'Administrator',
-                            allowBlank: false,
+                            validator: PVE.SMBGateway.validator(PVE.SMBGateway.Rules.adUser),
                         },
                         {
                             xtype: 'textfield',
@@ -1160,7 +1349,29 @@ Ext.define('PVE.storage.SMBGatewayWizard', {
                             fieldLabel: gettext('Password'),
                             allowBlank: false,
                         },
+                        {
+                            // The plugin's smbgw-ad-ou; empty: CN=Computers.
+                            xtype: 'textfield',
+                            name: 'adOu',
+                            fieldLabel: gettext('OU (optional)'),
+                            emptyText: gettext('CN=Computers; e.g. OU=Servers,OU=IT'),
+                            validator: (value) => (value === '' ? true : PVE.SMBGateway.validator(PVE.SMBGateway.Rules.adOu)(value)),
+                        },
                     ].map(f),
+                },
+                {
+                    xtype: 'textfield',
+                    name: 'users',
+                    fieldLabel: gettext('Users'),
+                    emptyText: gettext('any authenticated user; or alice,bob'),
+                    validator: (value) => me.accessValidator(PVE.SMBGateway.names(value), []),
+                },
+                {
+                    xtype: 'textfield',
+                    name: 'groups',
+                    fieldLabel: gettext('Groups'),
+                    emptyText: gettext('comma-separated'),
+                    validator: (value) => me.accessValidator([], PVE.SMBGateway.names(value)),
                 },
             ].map(f),
         };

@@ -13,7 +13,13 @@ import {
 } from './lib.mjs';
 
 const TABLE = JSON.parse(readFileSync(join(WWW, 'test', 'rules-table.json'), 'utf8'));
-const ruleMessage = (kind, input) => TABLE[kind].find((c) => c.input === input).error;
+// Core's answer for `input` (a string, or a JSON value such as [users, groups]).
+const ruleMessage = (kind, input) => {
+    const key = JSON.stringify(input);
+    const c = TABLE[kind].find((x) => JSON.stringify(x.input) === key);
+    assert.ok(c, `rules-table.json has ${kind} ${key}`);
+    return c.error;
+};
 
 const missing = missingComponents();
 if (missing.length && requireReal()) {
@@ -93,6 +99,17 @@ describe('SMB Gateway wizard', { skip }, () => {
         }, name);
     }
 
+    // Waits until a corrected field shows no error any more (the message
+    // under it goes, and the fields below move up: the next click must
+    // not land where a field was before).
+    async function waitValid(name) {
+        await page.waitForFunction((n) => {
+            const f = Ext.ComponentQuery.query(`pveSMBGatewayWizard field[name=${n}]`)[0];
+            return !f.getActiveError();
+        }, name);
+        await page.waitForTimeout(100);
+    }
+
     // The wizard's text as a person sees it: the labels and texts, and what
     // the visible fields show (not the password).
     async function windowText() {
@@ -156,7 +173,13 @@ describe('SMB Gateway wizard', { skip }, () => {
                 vip: R.vip,
                 workgroup: R.workgroup,
                 dir_quota: (i) => R.dirQuota(i[0], i[1]),
+                ad_domain: R.adDomain,
+                ad_user: R.adUser,
+                ad_ou: R.adOu,
+                access: (i) => R.access(i[0], i[1]),
+                access_ad: (i) => R.adAccess(i[0], i[1]),
             };
+            const counts = {};
             const out = [];
             let n = 0;
             for (const [kind, cases] of Object.entries(t)) {
@@ -165,15 +188,21 @@ describe('SMB Gateway wizard', { skip }, () => {
                 }
                 for (const c of cases) {
                     n++;
+                    counts[kind] = (counts[kind] || 0) + 1;
                     const got = fns[kind](c.input);
                     if (got !== c.error) {
                         out.push({ kind, input: c.input, core: c.error, js: got });
                     }
                 }
             }
-            return { n, out };
+            return { n, out, counts };
         }, TABLE);
-        assert.ok(mismatches.n > 600, `the table has ${mismatches.n} inputs`);
+        assert.ok(mismatches.n > 1200, `the table has ${mismatches.n} inputs`);
+        // Every kind of the table is checked, with more than a handful of
+        // inputs each (a kind missing from `fns` above fails as a TypeError).
+        for (const kind of ['share_id', 'quota', 'vip', 'workgroup', 'dir_quota', 'ad_domain', 'ad_user', 'ad_ou', 'access', 'access_ad']) {
+            assert.ok(mismatches.counts[kind] >= 6, `${kind}: ${mismatches.counts[kind]} inputs`);
+        }
         assert.deepEqual(mismatches.out, []);
         await closeHarness();
     });
@@ -267,11 +296,36 @@ describe('SMB Gateway wizard', { skip }, () => {
         await user.clickButton('Next');
         await waitPage('Identity');
         await user.clickRadio('identity', 'ad');
+        // A single label is not a domain: core's message, under the field.
         await user.clickField('adDomain');
-        await user.type('corp.example.com');
+        await user.type('corp');
         await user.clickField('adPassword');
         await user.type('s3cret!pw');
-        await shot('ad-ctdb-3-identity', ['Domain', 'Join as user', 'Password']);
+        await user.clickButton('Next');
+        assert.equal(await activePage(), 'Identity');
+        assert.equal(await errorUnder('adDomain'), ruleMessage('ad_domain', 'corp'));
+        assert.equal(await errorUnder('adDomain'), 'invalid ad-domain "CORP": it has a single label; an Active Directory domain is a DNS name of at least two labels (corp.example.com): letters, digits and `-`, labels of 1 to 63 characters not starting or ending with `-`');
+        await shot('ad-ctdb-3-identity-invalid-domain', ['Domain', 'it has a single label']);
+        await user.fill('adDomain', 'corp.example.com');
+        await waitValid('adDomain');
+        // The OU and the users and groups follow core's AD rules: a group
+        // with a space is a domain group, a DC= part is refused.
+        await user.fill('adOu', 'OU=Servers,DC=corp,DC=example');
+        await user.fill('groups', 'Domain Users,domain users');
+        await user.clickButton('Next');
+        assert.equal(await activePage(), 'Identity');
+        assert.equal(await errorUnder('adOu'), ruleMessage('ad_ou', 'OU=Servers,DC=corp,DC=example'));
+        assert.match(await errorUnder('adOu'), /^invalid ad-ou "OU=Servers,DC=corp,DC=example": "DC" is not OU/);
+        assert.equal(await errorUnder('groups'), ruleMessage('access_ad', [[], ['Domain Users', 'domain users']]));
+        assert.equal(await errorUnder('groups'), 'groups lists "domain users" twice; give each name once');
+        await user.fill('adOu', 'OU=Servers,OU=IT');
+        await waitValid('adOu');
+        await user.fill('groups', 'Domain Users');
+        await waitValid('groups');
+        await shot('ad-ctdb-3-identity', ['Domain', 'Join as user', 'Password', 'OU (optional)', 'Users', 'Groups']);
+        assert.equal(await errorUnder('adDomain'), '');
+        assert.equal(await errorUnder('adOu'), '');
+        assert.equal(await errorUnder('groups'), '');
         await user.clickButton('Next');
         await waitPage('Quota & HA');
         const ha = await page.evaluate(() => Ext.ComponentQuery.query('pveSMBGatewayWizard checkboxfield[name=ha]')[0].isDisabled());
@@ -292,7 +346,8 @@ describe('SMB Gateway wizard', { skip }, () => {
         await shot('ad-ctdb-5-confirm', [
             'Volume a new CephFS subvolume projects of cephfs (mounted at /mnt/pve/cephfs)',
             'Samba on the host pve1 itself (native mode)',
-            'Identity joins Active Directory corp.example.com as Administrator (password sent once, not stored in storage.cfg)',
+            'Identity joins Active Directory corp.example.com as Administrator, computer account in OU=Servers,OU=IT (password sent once, not stored in storage.cfg)',
+            'Access groups Domain Users',
             'High availability CTDB floating address 192.168.10.50/24@bond0',
             'Clients connect to \\\\192.168.10.50\\projects',
             '--smbgw-ad-password <hidden>',
@@ -312,7 +367,9 @@ describe('SMB Gateway wizard', { skip }, () => {
             'smbgw-mode': 'native',
             'smbgw-ad-domain': 'corp.example.com',
             'smbgw-ad-user': 'Administrator',
+            'smbgw-ad-ou': 'OU=Servers,OU=IT',
             'smbgw-ad-password': 's3cret!pw',
+            'smbgw-groups': 'Domain Users',
             'smbgw-quota': '100G',
             'smbgw-vip': '192.168.10.50/24@bond0',
         }]);

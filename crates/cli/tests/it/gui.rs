@@ -1,8 +1,9 @@
 //! The web UI wizard's client-side checks against core's rules.
 //!
-//! www/pve-smbgateway.js ports four of core's checks (share id, quota,
-//! floating address, workgroup) and the directory-quota refusal, with the
-//! same messages. This test runs a fixed list of inputs (hand-picked edge
+//! www/pve-smbgateway.js ports core's checks of the wizard's fields (share
+//! id, quota, floating address, workgroup, the Active Directory domain,
+//! join user and OU, the users and groups as local or domain accounts) and
+//! the directory-quota refusal, with the same messages. This test runs a fixed list of inputs (hand-picked edge
 //! cases plus deterministic pseudo-random strings over the characters the
 //! rules care about) through the Rust functions and compares the answers
 //! with www/test/rules-table.json; the browser test (www/test) runs the same
@@ -278,6 +279,248 @@ fn workgroup_inputs() -> Vec<String> {
     v
 }
 
+fn owned(list: &[&str]) -> Vec<String> {
+    list.iter().map(|s| s.to_string()).collect()
+}
+
+fn ad_domain_inputs() -> Vec<String> {
+    let mut v = owned(&[
+        "corp.example.com",
+        "CORP.EXAMPLE.COM",
+        "Corp.Example.Com",
+        "example.com",
+        "a.b",
+        "a.b.c.d.e.f",
+        "corp",
+        "CORP",
+        "",
+        ".",
+        "..",
+        "corp.",
+        ".corp",
+        "corp..example.com",
+        "corp.example.com.",
+        "-corp.example.com",
+        "corp-.example.com",
+        "co-rp.ex--ample.com",
+        "corp.-com",
+        "xn--bcher-kva.example",
+        "10.0.0.5",
+        "1.2",
+        "corp.123",
+        "corp.1a",
+        "123.corp",
+        "ex_ample.com",
+        "corp example.com",
+        " corp.example.com",
+        "corp.example.com ",
+        "corp.example.com\n",
+        "corp\t.com",
+        "corp.ex\u{e4}mple.com",
+        "corp.exa\u{301}mple.com",
+        "corp/x.com",
+        "corp:88.com",
+        "corp.example.com@x",
+        "\u{1}.com",
+        "corp\u{200b}.com",
+    ]);
+    let l63 = "a".repeat(63);
+    v.push(format!("{l63}.com"));
+    v.push(format!("{}.com", "a".repeat(64)));
+    // 253 characters (the most), 254, and 254 bytes in fewer characters.
+    v.push(format!("{l63}.{l63}.{l63}.{}", "b".repeat(61)));
+    v.push(format!("{l63}.{l63}.{l63}.{}", "b".repeat(62)));
+    v.push(format!("{}.com", "\u{e9}".repeat(125)));
+    v.push(format!("{}.c", "a.".repeat(130)));
+    v.extend(random_inputs(
+        &[
+            "a", "z", "0", "9", "-", ".", ".", "A", "c", "o", "m", " ", "_", "\u{e9}",
+        ],
+        120,
+        12,
+        5,
+    ));
+    v
+}
+
+fn ad_account_inputs() -> Vec<String> {
+    let mut v = owned(&[
+        "Administrator",
+        "alice",
+        "Domain Users",
+        "svc-join_01",
+        "a",
+        "",
+        " ",
+        " alice",
+        "alice ",
+        "alice\u{a0}",
+        "\u{2003}alice",
+        "al ice",
+        "CORP\\alice",
+        "\\",
+        "alice@corp.example.com",
+        "a\"b",
+        "a/b",
+        "a[b",
+        "a]b",
+        "a:b",
+        "a;b",
+        "a|b",
+        "a=b",
+        "a,b",
+        "a+b",
+        "a*b",
+        "a?b",
+        "a<b",
+        "a>b",
+        "50%",
+        "a'b",
+        "a$",
+        "host$",
+        "a\tb",
+        "a\nb",
+        "a\rb",
+        "a\u{0}b",
+        "a\u{1}b",
+        "a\u{7f}b",
+        "a\u{85}b",
+        "a\u{200b}b",
+        "alice.",
+        "a.lice",
+        ".alice",
+        "...",
+        "jos\u{e9}",
+        "\u{dc}n\u{ef}c\u{f6}d\u{e9}",
+        "a\u{301}",
+        "\u{301}a",
+        "\u{1f600}",
+        "\u{540d}\u{524d}",
+    ]);
+    v.push("a".repeat(64));
+    v.push("a".repeat(65));
+    v.push("\u{e9}".repeat(64));
+    v.push("\u{e9}".repeat(65));
+    v.push(format!("{}.", "a".repeat(64)));
+    v.push(format!("{} ", "a".repeat(65)));
+    v.extend(random_inputs(
+        &[
+            "a", "Z", "0", " ", ".", "-", "_", "$", "@", "\\", "%", ",", "\t", "\u{e9}", "'",
+        ],
+        120,
+        8,
+        6,
+    ));
+    v
+}
+
+fn ad_ou_inputs() -> Vec<String> {
+    let mut v = owned(&[
+        "OU=Servers",
+        "OU=Servers,OU=IT",
+        "ou=servers",
+        "Ou=Servers, OU=IT",
+        " OU = Servers ",
+        "OU=Servers West",
+        "OU=B\u{fc}ro",
+        "OU=a=b",
+        "OU=a'b",
+        "OU=a&b",
+        "",
+        " ",
+        "Servers",
+        "OU",
+        "=x",
+        "OU=",
+        "OU= ",
+        "OU=Servers,",
+        ",OU=Servers",
+        "OU=x,,OU=y",
+        "CN=Computers",
+        "DC=corp,DC=example",
+        "OU=Servers,DC=corp,DC=example",
+        "O U=x",
+        "OU\u{a0}=x",
+        "\u{a0}OU=x",
+        "OU=Ser\"vers",
+        "OU=a\\,b",
+        "OU=a+b",
+        "OU=a<b",
+        "OU=a>b",
+        "OU=a;b",
+        "OU=#a",
+        "OU=50%",
+        "OU=a/b",
+        "OU=a\nb",
+        "OU=a\tb",
+        "OU=a\u{7f}",
+        "OU=\u{301}x",
+    ]);
+    v.push(format!("OU={}", "x".repeat(300)));
+    v.extend(random_inputs(
+        &[
+            "OU=", "OU=", "ou=", "CN=", "=", ",", ",", "a", "B", " ", "\\", "#", "+", "/", "\u{e9}",
+        ],
+        120,
+        6,
+        7,
+    ));
+    v
+}
+
+/// Lists of users and groups: hand-picked pairs, then random strings split
+/// at `,` as the storage plugin splits `smbgw-users` (empty names dropped).
+fn access_inputs(names: &[&str], seed: u64) -> Vec<(Vec<String>, Vec<String>)> {
+    let pairs: &[(&[&str], &[&str])] = &[
+        (&[], &[]),
+        (&["alice", "bob"], &["staff"]),
+        (&["alice"], &["Domain Users"]),
+        (&["alice", "Alice"], &[]),
+        (&["alice", "alice"], &[]),
+        (&[], &["Domain Users", "domain users"]),
+        (&[], &["staff", "staff"]),
+        (&["alice"], &["alice"]),
+        (&["\u{c9}lodie", "\u{e9}lodie"], &[]),
+        (&["stra\u{df}e", "STRASSE"], &[]),
+        (&["alice"], &["@staff"]),
+        (&["@alice"], &[]),
+        (&["CORP\\alice"], &[]),
+        (&["Alice"], &[]),
+        (&["alice"], &["Staff"]),
+        (&["a@b"], &["c@d"]),
+        (&["alice"], &["bad,name"]),
+        (&["host$"], &["grp$"]),
+        (&["$host"], &[]),
+        (&["h$st"], &[]),
+        (&["1abc"], &[]),
+        (&["_svc"], &[]),
+        (&["alice "], &[]),
+        (&[" alice"], &[]),
+        (&["al ice"], &[]),
+        (&["a\tb"], &[]),
+        (&["a\nb"], &[]),
+        (&[""], &[]),
+        (&["jos\u{e9}"], &[]),
+        (&["alice."], &[]),
+        (&["a.b"], &[]),
+    ];
+    let mut v: Vec<(Vec<String>, Vec<String>)> =
+        pairs.iter().map(|(u, g)| (owned(u), owned(g))).collect();
+    v.push((vec!["a".repeat(32), "b".repeat(33)], vec![]));
+    v.push((vec![], vec!["g".repeat(64), "h".repeat(65)]));
+    let random = random_inputs(names, 100, 10, seed);
+    let split = |s: &String| -> Vec<String> {
+        s.split(',')
+            .filter(|n| !n.is_empty())
+            .map(str::to_owned)
+            .collect()
+    };
+    for pair in random.chunks(2) {
+        v.push((split(&pair[0]), split(&pair[1])));
+    }
+    v
+}
+
 fn answer<E: std::fmt::Display>(r: Result<impl Sized, E>) -> Value {
     match r {
         Ok(_) => Value::Null,
@@ -290,6 +533,31 @@ fn cases(inputs: Vec<String>, check: impl Fn(&str) -> Value) -> Value {
         inputs
             .iter()
             .map(|i| json!({"input": i, "error": check(i)}))
+            .collect(),
+    )
+}
+
+/// Characters of the random user and group lists.
+const POSIX_NAMES: &[&str] = &[
+    "a", "z", "0", "_", "-", "$", "A", " ", ",", ",", "@", ".", "\u{e9}",
+];
+const AD_NAMES: &[&str] = &[
+    "a", "A", "0", "_", " ", ".", ",", ",", "@", "\\", "%", "\u{c9}", "\u{e9}", "\t",
+];
+
+/// Users and groups (the input is `[users, groups]`) through `check`.
+fn access(names: &[&str], seed: u64, check: impl Fn(&smbgw_core::spec::Access) -> Value) -> Value {
+    Value::Array(
+        access_inputs(names, seed)
+            .into_iter()
+            .map(|(users, groups)| {
+                let a = smbgw_core::spec::Access {
+                    users: users.clone(),
+                    groups: groups.clone(),
+                    read_only: false,
+                };
+                json!({"input": [users, groups], "error": check(&a)})
+            })
             .collect(),
     )
 }
@@ -308,7 +576,8 @@ fn dir_quota(root: &str, quota: &str) -> Value {
 }
 
 fn table() -> Value {
-    use smbgw_core::spec::{HaSpec, Identity, ShareId};
+    use smbgw_core::spec::{AdSpec, HaSpec, Identity, ShareId};
+    const DOMAIN: &str = "corp.example.com";
     let dir: Vec<Value> = [
         ("/srv/smbgateway", "100G"),
         ("/var/lib/vz", "2T"),
@@ -327,6 +596,11 @@ fn table() -> Value {
         "vip": cases(vip_inputs(), |s| answer(HaSpec::new(false, Some(s)))),
         "workgroup": cases(workgroup_inputs(), |s| answer(Identity::workgroup(s))),
         "dir_quota": dir,
+        "ad_domain": cases(ad_domain_inputs(), |s| answer(AdSpec::new(s, "Administrator", None))),
+        "ad_user": cases(ad_account_inputs(), |s| answer(AdSpec::new(DOMAIN, s, None))),
+        "ad_ou": cases(ad_ou_inputs(), |s| answer(AdSpec::new(DOMAIN, "Administrator", Some(s)))),
+        "access": access(POSIX_NAMES, 8, |a| answer(a.validate())),
+        "access_ad": access(AD_NAMES, 9, |a| answer(a.validate_domain())),
     })
 }
 
