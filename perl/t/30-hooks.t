@@ -51,6 +51,10 @@ my $scfg = $base->check_config('hooks1', {
     unlike($@, qr/S3cret-pw/, '... without echoing the secret');
     my $spec = $P->share_spec('hooks1', { %ad, 'smbgw-ad-ou' => 'OU=Servers' });
     is_deeply($spec->{identity}, { ad => { realm => 'NOSUCH.SMBGW.TEST', join_user => 'Administrator', ou => 'OU=Servers' } }, 'the spec names the domain');
+    # Domain groups have spaces: the schema lets core judge the names.
+    my $groups = $base->check_config('hooks1', { %ad, type => 'smbgateway', 'smbgw-groups' => 'Domain Users, Sales' }, 1);
+    is_deeply($P->share_spec('hooks1', $groups)->{access}{groups}, ['Domain Users', 'Sales'], 'domain groups, trimmed');
+    ok(!eval { $base->check_config('hooks1', { %ad, type => 'smbgateway', 'smbgw-groups' => "Sales\nforce user = root" }, 1); 1 }, 'a line break is refused by the schema');
     ok(!-e "$root/hooks1", 'nothing was created');
     ok(!defined($PVE::Storage::Custom::SMBGatewayPlugin::LAST_TASK_PID), 'no background task started');
 }

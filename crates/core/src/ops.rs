@@ -378,9 +378,7 @@ impl Gateway {
                 crate::ha::check_ctdb_node(&self.paths.ctdb_dir, self.paths.samba.conf(), vip)?;
             }
         }
-        if let Some(ad) = spec.identity.ad() {
-            self.check_domain_neighbours(spec, ad)?;
-        }
+        self.check_domain_neighbours(spec)?;
         // Builds (and so validates) the backend.
         self.backend(&spec.backend)?;
         // XFS refuses tiny filesystems; say so now rather than roll back.
@@ -404,26 +402,28 @@ impl Gateway {
     /// Native mode serves every share from one smbd, which is either a
     /// standalone server or a member of one domain: an AD share next to
     /// workgroup shares, or shares of two domains, are refused.
-    fn check_domain_neighbours(&self, spec: &ShareSpec, ad: &crate::spec::AdSpec) -> Result<()> {
+    fn check_domain_neighbours(&self, spec: &ShareSpec) -> Result<()> {
         if spec.mode != Mode::Native {
             return Ok(());
         }
+        let realm = spec.identity.ad().map(|a| a.realm.as_str());
         for other in self.registry.load()? {
             if other.spec.mode != Mode::Native || other.spec.id == spec.id {
                 continue;
             }
-            let clash = match other.spec.identity.ad() {
-                Some(o) if o.realm == ad.realm => None,
-                Some(o) => Some(format!("a member of {}", o.realm)),
-                None => Some(
-                    "a standalone server (share `{}` uses local accounts)"
-                        .replace("{}", other.spec.id.as_str()),
-                ),
+            let clash = match (other.spec.identity.ad(), realm) {
+                (Some(o), Some(r)) if o.realm == r => None,
+                (None, None) => None,
+                (Some(o), _) => Some(format!("a member of {}", o.realm)),
+                (None, Some(_)) => Some(format!(
+                    "a standalone server (share `{}` uses local accounts)",
+                    other.spec.id.as_str()
+                )),
             };
             if let Some(now) = clash {
                 return Err(Error::Invalid {
-                    field: "ad-domain",
-                    value: ad.realm.clone(),
+                    field: if realm.is_some() { "ad-domain" } else { "workgroup" },
+                    value: realm.unwrap_or("(none)").to_owned(),
                     reason: format!(
                         "native mode serves every share from the host's one smbd, which is {now}; serve this share in LXC mode (its own container joins the domain), or delete the other native shares first"
                     ),
@@ -443,14 +443,123 @@ impl Gateway {
         if self.paths.samba.private_instance().is_some() {
             self.paths.samba.prepare(self.runner.as_ref())?;
         }
+        if spec.mode == Mode::Native {
+            self.check_native_member(ad)?;
+        }
+        if spec.mode == Mode::Lxc {
+            self.check_container_member(spec, ad)?;
+        }
         let info =
             provision::domain::probe(self.runner.as_ref(), self.paths.samba.conf(), &ad.realm)?;
         let mut ad = ad.clone();
         ad.workgroup = Some(info.workgroup);
+        if spec.mode == Mode::Lxc && ad.netbios_name.is_none() {
+            let machine = std::fs::read_to_string("/etc/machine-id")
+                .ok()
+                .filter(|m| !m.trim().is_empty())
+                .unwrap_or_else(|| {
+                    rustix::system::uname()
+                        .nodename()
+                        .to_string_lossy()
+                        .into_owned()
+                });
+            ad.netbios_name = Some(provision::domain::container_netbios_name(
+                machine.trim(),
+                spec.id.as_str(),
+            ));
+        }
         ad.validate()?;
         let mut spec = spec.clone();
         spec.identity = Identity::Ad(ad);
         Ok(spec)
+    }
+
+    /// Native mode joins the host's Samba: its NetBIOS name must fit a
+    /// computer account, NSS must know winbind, and a membership the
+    /// administrator set up (not the gateway's) is not taken over.
+    fn check_native_member(&self, ad: &crate::spec::AdSpec) -> Result<()> {
+        let runner = self.runner.as_ref();
+        let samba = &self.paths.samba;
+        provision::domain::check_nss()?;
+        let param = |name: &str| -> Result<String> {
+            let out = runner
+                .run(
+                    &runner::Cmd::new("testparm")
+                        .args(["-s", "--suppress-prompt"])
+                        .arg(format!("--parameter-name={name}"))
+                        .arg(samba.conf().display().to_string()),
+                )
+                .map_err(provision::Error::from)?;
+            Ok(out.stdout_str().trim().to_owned())
+        };
+        let nb = param("netbios name")?;
+        if nb.len() > crate::spec::NETBIOS_NAME_MAX {
+            return Err(Error::Invalid {
+                field: "ad-domain",
+                value: ad.realm.clone(),
+                reason: format!(
+                    "this host's NetBIOS name {nb:?} is longer than 15 characters, which a computer account cannot be; set `netbios name` (15 characters at most) in the [global] section of {}",
+                    samba.conf().display()
+                ),
+            });
+        }
+        let ours = self
+            .registry
+            .load()?
+            .iter()
+            .any(|r| r.spec.mode == Mode::Native && r.spec.identity.ad().is_some());
+        if !ours
+            && samba.domain_globals()?.is_none()
+            && param("security")?.eq_ignore_ascii_case("ads")
+        {
+            return Err(Error::Invalid {
+                field: "ad-domain",
+                value: ad.realm.clone(),
+                reason: format!(
+                    "this host's Samba is already a domain member (`security = ads` in {}), set up outside the gateway; the gateway does not take over a membership it did not make (its idmap would change your users' ids): serve this share in LXC mode, or remove that membership first",
+                    samba.conf().display()
+                ),
+            });
+        }
+        Ok(())
+    }
+
+    /// An LXC domain member needs a network to reach the domain and a
+    /// resolver it can use from inside.
+    fn check_container_member(&self, spec: &ShareSpec, ad: &crate::spec::AdSpec) -> Result<()> {
+        let c = spec.container.as_ref();
+        if !c.is_some_and(|c| !matches!(c.network, provision::Network::None)) {
+            return Err(Error::Invalid {
+                field: "ad-domain",
+                value: ad.realm.clone(),
+                reason: "a share container joins the domain over its own network: give it one with --bridge (and --ip)".into(),
+            });
+        }
+        if spec.ha.as_ref().is_some_and(|h| h.vip.is_some()) {
+            return Err(Error::Invalid {
+                field: "ad-domain",
+                value: ad.realm.clone(),
+                reason: "a clustered (CTDB) domain member is not implemented yet".into(),
+            });
+        }
+        let resolv = std::fs::read_to_string("/etc/resolv.conf").unwrap_or_default();
+        let servers: Vec<&str> = resolv
+            .lines()
+            .filter_map(|l| l.trim().strip_prefix("nameserver"))
+            .map(str::trim)
+            .collect();
+        if servers.is_empty()
+            || servers
+                .iter()
+                .all(|s| s.parse::<std::net::IpAddr>().is_ok_and(|a| a.is_loopback()))
+        {
+            return Err(Error::Invalid {
+                field: "ad-domain",
+                value: ad.realm.clone(),
+                reason: "the share's container takes this host's /etc/resolv.conf, whose name servers are on loopback (a local stub resolver such as systemd-resolved) or missing, which the container cannot reach; list the domain's DNS servers in /etc/resolv.conf".into(),
+            });
+        }
+        Ok(())
     }
 
     /// The membership a domain share needs, once its workgroup is known.
@@ -461,6 +570,7 @@ impl Gateway {
             workgroup: ad.workgroup.clone()?,
             join_user: ad.join_user.clone(),
             ou: ad.ou.clone(),
+            netbios_name: ad.netbios_name.clone(),
         })
     }
 
@@ -482,7 +592,7 @@ impl Gateway {
         let runner = self.runner.as_ref();
         let samba = &self.paths.samba;
         let mut did = Vec::new();
-        let want = m.globals(samba.keytab().as_deref());
+        let want = m.globals(samba.system_keytab());
         if samba.domain_globals()?.as_deref() != Some(want.as_slice()) {
             samba.set_domain(runner, Some(&want))?;
             did.push("restored the domain settings");
@@ -496,7 +606,7 @@ impl Gateway {
                 ),
             }));
         }
-        samba.ensure_winbindd(runner)?;
+        samba.ensure_winbindd(runner, false)?;
         Ok((!did.is_empty()).then(|| ApplyAction {
             share: rec.spec.id.as_str().to_owned(),
             action: did.join(", "),

@@ -1006,6 +1006,11 @@ pub struct AdSpec {
     /// the domain; `None` for the default `CN=Computers`.
     #[serde(default)]
     pub ou: Option<String>,
+    /// The NetBIOS name (computer account) the gateway gives the share's
+    /// own container (LXC mode; decided at create, then kept); `None`:
+    /// the host's own name (native mode).
+    #[serde(default)]
+    pub netbios_name: Option<String>,
 }
 
 /// Longest DNS name.
@@ -1020,6 +1025,7 @@ impl AdSpec {
             workgroup: None,
             join_user: join_user.to_owned(),
             ou: ou.map(str::to_owned),
+            netbios_name: None,
         };
         a.validate()?;
         Ok(a)
@@ -1039,6 +1045,9 @@ impl AdSpec {
         check_domain_account("ad-user", &self.join_user)?;
         if let Some(ou) = &self.ou {
             check_ou(ou)?;
+        }
+        if let Some(n) = &self.netbios_name {
+            check_workgroup(n)?;
         }
         Ok(())
     }

@@ -927,6 +927,9 @@ impl ContainerDriver for LxcDriver {
             return Ok(());
         }
         let log = self.dir(id).join("lxc.log");
+        // LXC appends: start from an empty log so that an error names this
+        // start's problem, not an old one.
+        let _ = std::fs::write(&log, b"");
         if let Err(e) = runner.run(&Cmd::new("lxc-start").args([
             "-P",
             &self.p(),

@@ -53,12 +53,41 @@ pub struct Membership {
     /// OU for the computer account, relative to the domain.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ou: Option<String>,
+    /// The member's NetBIOS name (its computer account), when the gateway
+    /// sets it (a share container's own, see [`container_netbios_name`]);
+    /// `None` keeps the host's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub netbios_name: Option<String>,
+}
+
+/// A share container's NetBIOS name: up to 7 characters of the share id
+/// and 6 hex digits of a hash of the host's machine id and the share id,
+/// upper case (`OFFICE-3FA9C1`): at most 15 characters as NetBIOS and
+/// `net ads join` require, and a computer account of its own even when
+/// another host has a share of the same name.
+pub fn container_netbios_name(machine_id: &str, share: &str) -> String {
+    // FNV-1a: stable across releases and platforms.
+    let mut h: u32 = 0x811c_9dc5;
+    for b in machine_id.bytes().chain([0]).chain(share.bytes()) {
+        h ^= u32::from(b);
+        h = h.wrapping_mul(0x0100_0193);
+    }
+    let head: String = share
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || *c == '-')
+        .take(7)
+        .collect::<String>()
+        .to_ascii_uppercase();
+    format!("{}-{:06X}", head.trim_end_matches('-'), h & 0x00ff_ffff)
 }
 
 impl Membership {
-    /// The smb.conf globals of a member of this domain. `keytab`: the
-    /// keytab file (`None`: the system's `/etc/krb5.keytab`).
-    pub fn globals(&self, keytab: Option<&str>) -> Vec<(String, String)> {
+    /// The smb.conf globals of a member of this domain. `system_keytab`:
+    /// keep the service keys in the system's `/etc/krb5.keytab` as well
+    /// (a host's or a container's Samba); otherwise smbd checks tickets
+    /// with the machine password in its own secrets.tdb only (a private
+    /// instance, which must not touch the system's keytab).
+    pub fn globals(&self, system_keytab: bool) -> Vec<(String, String)> {
         let w = &self.workgroup;
         let (dl, dh) = IDMAP_DEFAULT_RANGE;
         let (rl, rh) = IDMAP_DOMAIN_RANGE;
@@ -68,8 +97,17 @@ impl Membership {
             ("realm".into(), self.realm.clone()),
             ("workgroup".into(), w.clone()),
             // Clients authenticate with Kerberos tickets for the machine's
-            // service principal: keep its keys in a keytab too.
-            ("kerberos method".into(), "secrets and keytab".into()),
+            // service principal: keep its keys in a keytab too (the
+            // system's, or a private instance's own).
+            (
+                "kerberos method".into(),
+                if system_keytab {
+                    "secrets and keytab"
+                } else {
+                    "secrets only"
+                }
+                .into(),
+            ),
             ("winbind use default domain".into(), "no".into()),
             ("winbind refresh tickets".into(), "yes".into()),
             ("winbind enum users".into(), "no".into()),
@@ -80,8 +118,8 @@ impl Membership {
             (format!("idmap config {w} : range"), format!("{rl}-{rh}")),
             ("template shell".into(), "/bin/false".into()),
         ];
-        if let Some(k) = keytab {
-            g.push(("dedicated keytab file".into(), k.to_owned()));
+        if let Some(n) = &self.netbios_name {
+            g.push(("netbios name".into(), n.clone()));
         }
         g
     }
@@ -258,6 +296,26 @@ pub fn ou_path(ou: &str) -> String {
     parts.join("/")
 }
 
+/// smbd maps domain users to ids through NSS: `/etc/nsswitch.conf` must
+/// list `winbind` for passwd and group (libnss-winbind adds it).
+pub fn check_nss() -> Result<()> {
+    let nss = std::fs::read_to_string("/etc/nsswitch.conf").unwrap_or_default();
+    let has = |db: &str| {
+        nss.lines().any(|l| {
+            l.split_once(':').is_some_and(|(k, v)| {
+                k.trim() == db && v.split_whitespace().any(|w| w == "winbind")
+            })
+        })
+    };
+    if has("passwd") && has("group") {
+        Ok(())
+    } else {
+        Err(Error::Unsupported(
+            "smbd maps domain users to ids through NSS, and /etc/nsswitch.conf does not list `winbind` for passwd and group: install winbind and libnss-winbind (`apt install winbind libnss-winbind`; the latter adds it)".into(),
+        ))
+    }
+}
+
 /// Whether the machine is joined to the domain `conf` names (`net ads
 /// testjoin`).
 pub fn joined(runner: &dyn Runner, conf: &Path) -> Result<bool> {
@@ -389,19 +447,22 @@ mod tests {
             workgroup: "CORP".into(),
             join_user: "Administrator".into(),
             ou: None,
+            netbios_name: None,
         }
     }
 
     #[test]
     fn globals_map_the_domain_with_rid_in_the_documented_ranges() {
-        let g = m().globals(Some("/x/krb5.keytab"));
+        let g = m().globals(false);
         let get = |k: &str| g.iter().find(|(a, _)| a == k).map(|(_, v)| v.as_str());
         assert_eq!(get("security"), Some("ads"));
         assert_eq!(get("realm"), Some("CORP.EXAMPLE.COM"));
         assert_eq!(get("idmap config CORP : backend"), Some("rid"));
         assert_eq!(get("idmap config CORP : range"), Some("2100000-3099999"));
         assert_eq!(get("idmap config * : range"), Some("2000000-2099999"));
-        assert_eq!(get("dedicated keytab file"), Some("/x/krb5.keytab"));
+        assert_eq!(get("kerberos method"), Some("secrets only"));
+        let host = m().globals(true);
+        assert!(host.contains(&("kerberos method".into(), "secrets and keytab".into())));
         // The two ranges do not overlap each other, local ids or the
         // default container idmap.
         assert!(IDMAP_DEFAULT_RANGE.1 < IDMAP_DOMAIN_RANGE.0);

@@ -542,7 +542,7 @@ fn apply(step: &Step, ctx: &Context<'_>, state: &mut StepState, resume: bool) ->
             let result = join_domain(ctx, membership);
             if result.is_err() && *first {
                 // Clean up after ourselves: a failed step leaves nothing.
-                ctx.samba.stop_winbindd();
+                ctx.samba.stop_winbindd(ctx.runner);
                 let _ = ctx.samba.set_domain(ctx.runner, None);
             }
             result
@@ -555,8 +555,9 @@ fn apply(step: &Step, ctx: &Context<'_>, state: &mut StepState, resume: bool) ->
 }
 
 fn join_domain(ctx: &Context<'_>, m: &crate::domain::Membership) -> Result<()> {
-    let globals = m.globals(ctx.samba.keytab().as_deref());
+    let globals = m.globals(ctx.samba.system_keytab());
     ctx.samba.set_domain(ctx.runner, Some(&globals))?;
+    let mut joined_now = false;
     if !crate::domain::joined(ctx.runner, ctx.samba.conf())? {
         let pw = ctx.domain_password.ok_or_else(|| Error::Domain {
             realm: m.realm.clone(),
@@ -566,11 +567,18 @@ fn join_domain(ctx: &Context<'_>, m: &crate::domain::Membership) -> Result<()> {
                 m.join_user
             ),
         })?;
-        crate::domain::join(ctx.runner, ctx.samba.conf(), m, pw)?;
+        joined_now = crate::domain::join(ctx.runner, ctx.samba.conf(), m, pw)?;
     }
-    ctx.samba.ensure_winbindd(ctx.runner)?;
     // smbd changes its authentication with its configuration.
-    ctx.samba.reload(ctx.runner)
+    let rest = ctx
+        .samba
+        .ensure_winbindd(ctx.runner, joined_now)
+        .and_then(|()| ctx.samba.reload(ctx.runner));
+    if rest.is_err() && joined_now {
+        // Do not leave a computer account behind for a step that failed.
+        let _ = crate::domain::leave(ctx.runner, ctx.samba.conf(), m, ctx.domain_password);
+    }
+    rest
 }
 
 /// The smb.conf inside a share container.
@@ -584,6 +592,7 @@ fn join_container(ctx: &Context<'_>, id: &str, m: &crate::domain::Membership) ->
         id,
     };
     let conf = Path::new(CONTAINER_CONF);
+    let mut joined_now = false;
     if !crate::domain::joined(&inside, conf)? {
         let pw = ctx.domain_password.ok_or_else(|| Error::Domain {
             realm: m.realm.clone(),
@@ -593,9 +602,14 @@ fn join_container(ctx: &Context<'_>, id: &str, m: &crate::domain::Membership) ->
                 m.join_user
             ),
         })?;
-        crate::domain::join(&inside, conf, m, pw)?;
+        joined_now = crate::domain::join(&inside, conf, m, pw)?;
     }
-    container::start_winbindd(d, ctx.runner, id)
+    let rest = container::start_winbindd(d, ctx.runner, id);
+    if rest.is_err() && joined_now {
+        // Do not leave a computer account behind for a step that failed.
+        let _ = crate::domain::leave(&inside, conf, m, ctx.domain_password);
+    }
+    rest
 }
 
 /// The container leaves its domain (when it runs); every problem is
@@ -632,7 +646,7 @@ fn leave_domain(ctx: &Context<'_>, m: &crate::domain::Membership) {
         Ok(Some(w)) => eprintln!("pve-smbgateway: warning: {w}"),
         Err(e) => eprintln!("pve-smbgateway: warning: could not leave {}: {e}", m.realm),
     }
-    ctx.samba.stop_winbindd();
+    ctx.samba.stop_winbindd(ctx.runner);
     if let Err(e) = ctx.samba.set_domain(ctx.runner, None) {
         eprintln!(
             "pve-smbgateway: warning: the domain settings of {} stay in {}: {e}",
@@ -672,7 +686,7 @@ pub fn container_smb_conf(
         },
         shares: vec![s],
         extra_globals: std::iter::once(container::container_profiling())
-            .chain(membership.map(|m| m.globals(None)).unwrap_or_default())
+            .chain(membership.map(|m| m.globals(true)).unwrap_or_default())
             .collect(),
         ..smbconf::GatewayConf::default()
     };
@@ -699,7 +713,7 @@ fn undo(step: &Step, ctx: &Context<'_>, state: &mut StepState) -> Result<()> {
                 if joined {
                     leave_domain(ctx, membership);
                 } else {
-                    ctx.samba.stop_winbindd();
+                    ctx.samba.stop_winbindd(ctx.runner);
                     ctx.samba.set_domain(ctx.runner, None)?;
                 }
             }

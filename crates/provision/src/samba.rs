@@ -509,12 +509,10 @@ impl NativeSamba {
         Ok(())
     }
 
-    /// The keytab for a domain member's service keys: the private
-    /// instance's own, or (`None`) the system's `/etc/krb5.keytab`.
-    pub fn keytab(&self) -> Option<String> {
-        self.private
-            .as_ref()
-            .map(|p| p.dir.join("private/krb5.keytab").display().to_string())
+    /// Whether a domain member keeps its service keys in the system's
+    /// keytab too (the host's Samba; a private instance must not).
+    pub fn system_keytab(&self) -> bool {
+        self.private.is_none()
     }
 
     /// The domain globals in the managed include file (its `[global]`
@@ -604,53 +602,56 @@ impl NativeSamba {
     /// its own (`winbindd -D` with its smb.conf); on the host the
     /// `winbind` service is enabled and started. NSS must know winbind
     /// (`/etc/nsswitch.conf`), or smbd cannot map domain users to ids.
-    pub fn ensure_winbindd(&self, runner: &dyn Runner) -> Result<()> {
-        let nss = fs::read_to_string("/etc/nsswitch.conf").unwrap_or_default();
-        let has = |db: &str| {
-            nss.lines().any(|l| {
-                l.split_once(':').is_some_and(|(k, v)| {
-                    k.trim() == db && v.split_whitespace().any(|w| w == "winbind")
-                })
-            })
-        };
-        if !(has("passwd") && has("group")) {
-            return Err(Error::Unsupported(
-                "smbd maps domain users to ids through NSS, and /etc/nsswitch.conf does not list `winbind` for passwd and group: install libnss-winbind (`apt install winbind libnss-winbind`), which adds it".into(),
-            ));
-        }
+    ///
+    /// `restart`: the membership just changed (winbindd reads it when it
+    /// starts), so a running winbindd is restarted.
+    pub fn ensure_winbindd(&self, runner: &dyn Runner, restart: bool) -> Result<()> {
+        crate::domain::check_nss()?;
         match &self.private {
             Some(p) => {
                 if self.private_winbindd_pid().is_some() {
-                    return Ok(());
+                    if !restart {
+                        return Ok(());
+                    }
+                    self.stop_winbindd(runner);
                 }
                 runner.run(
                     &Cmd::new("winbindd")
                         .args(["-D", "-s"])
                         .arg(self.conf.display().to_string()),
                 )?;
-                let deadline = Instant::now() + Duration::from_secs(10);
-                loop {
-                    let ping = runner.run(
-                        &Cmd::new("wbinfo")
-                            .arg("--ping-dc")
-                            .timeout(Duration::from_secs(10)),
-                    );
-                    if ping.is_ok() {
-                        return Ok(());
-                    }
-                    if Instant::now() > deadline {
-                        return Err(Error::Unsupported(format!(
-                            "winbindd did not reach the domain controller within 10 s; see {}",
-                            p.dir.join("log").display()
-                        )));
-                    }
-                    std::thread::sleep(Duration::from_millis(200));
-                }
+                self.wait_winbindd(runner, &p.dir.join("log"))
             }
             None => {
-                runner.run(&Cmd::new("systemctl").args(["enable", "--now", "winbind"]))?;
-                Ok(())
+                // winbindd reads its domain at startup: restart it after a
+                // change of membership, then wait until it reaches a DC.
+                runner.run(&Cmd::new("systemctl").args(["enable", "winbind"]))?;
+                let verb = if restart { "restart" } else { "start" };
+                runner.run(&Cmd::new("systemctl").args([verb, "winbind"]))?;
+                self.wait_winbindd(runner, Path::new("/var/log/samba"))
             }
+        }
+    }
+
+    /// Waits (10 s) until winbindd answers and reaches a DC.
+    fn wait_winbindd(&self, runner: &dyn Runner, logs: &Path) -> Result<()> {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let ping = runner.run(
+                &Cmd::new("wbinfo")
+                    .arg("--ping-dc")
+                    .timeout(Duration::from_secs(10)),
+            );
+            if ping.is_ok() {
+                return Ok(());
+            }
+            if Instant::now() > deadline {
+                return Err(Error::Unsupported(format!(
+                    "winbindd did not reach the domain controller within 10 s; see {}",
+                    logs.display()
+                )));
+            }
+            std::thread::sleep(Duration::from_millis(200));
         }
     }
 
@@ -659,9 +660,14 @@ impl NativeSamba {
         live_daemon(&self.private.as_ref()?.dir, "winbindd")
     }
 
-    /// Stops a private instance's winbindd (the host's `winbind` service
-    /// is left alone: other software may use it).
-    pub fn stop_winbindd(&self) {
+    /// Stops a private instance's winbindd; the host's `winbind` service
+    /// is restarted instead (other software may use it; it forgets the
+    /// domain the gateway left).
+    pub fn stop_winbindd(&self, runner: &dyn Runner) {
+        if self.private.is_none() {
+            let _ = runner.run(&Cmd::new("systemctl").args(["try-restart", "winbind"]));
+            return;
+        }
         let Some(pid) = self.private_winbindd_pid() else {
             return;
         };

@@ -85,6 +85,12 @@ impl Runner for RealRunner {
         command
             .args(cmd.get_args())
             .env("LC_ALL", "C")
+            // Samba's tools take a password from these before they read the
+            // one the gateway gives on stdin: never inherit them (a command
+            // that needs one sets it with `Cmd::env_secret`).
+            .env_remove("PASSWD")
+            .env_remove("PASSWD_FD")
+            .env_remove("PASSWD_FILE")
             .stdin(if cmd.get_stdin().is_some() {
                 Stdio::piped()
             } else {

@@ -171,7 +171,16 @@ impl GatewaySandbox {
             }
             None => Command::new("unshare"),
         };
-        c.args(["--mount", "--propagation", "unchanged", "--", "sh", "-c"])
+        // The namespace tricks of the AD and syslog tests (a fresh /sys,
+        // a tmpfs /dev, binds over /run/samba) must never reach the host,
+        // also where / is a shared mount: those sandboxes are private.
+        let propagation =
+            if self.netns.is_some() || self.devlog.is_some() || self.run_samba.is_some() {
+                "private"
+            } else {
+                "unchanged"
+            };
+        c.args(["--mount", "--propagation", propagation, "--", "sh", "-c"])
             // In another network namespace /sys must show its devices
             // (LXC looks for the bridge there), as `ip netns exec` does;
             // the cgroup mounts move over to the fresh sysfs.

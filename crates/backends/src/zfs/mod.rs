@@ -219,11 +219,12 @@ impl<R: Runner> ZfsBackend<R> {
     /// reports busy for a while after an unmount or the last write even when
     /// nothing uses the dataset (seen in about one in three destroys right
     /// after a write); callers have already checked for real users. Waits
-    /// 0.1, 0.2, 0.4, 0.8 and 1.6 s: about 3 s in all before giving up.
+    /// 0.1, 0.2, ... 6.4 s: about 13 s in all before giving up (3 s were
+    /// not always enough on a loaded 2-core machine).
     fn run_retrying_busy(&self, cmd: &Cmd) -> std::result::Result<Output, RunError> {
         let mut pause = std::time::Duration::from_millis(100);
         let mut result = self.run(cmd);
-        for _ in 0..5 {
+        for _ in 0..7 {
             if !result
                 .as_ref()
                 .is_err_and(|e| failure(e) == ZfsFailure::Busy)

@@ -378,8 +378,8 @@ fn destroy_refuses_children_busy_mounts_and_unconfirmed_purges() {
     );
     r.on(["zfs", "list"], Reply::ok(format!("{DS}\n")));
     r.on(get("mounted", DS), rows(DS, &[("mounted", "yes")]));
-    // The first try and five retries (about 3 s) all find it busy.
-    for _ in 0..6 {
+    // The first try and seven retries (about 13 s) all find it busy.
+    for _ in 0..8 {
         r.on(
             ["zfs", "unmount"],
             Reply::fail(1, include_str!("../fixtures/zfs-fuse-0.7/unmount_busy.err")),

@@ -390,10 +390,24 @@ fn create_lxc(dc: &AdDc, sb: &GatewaySandbox, share: &str) -> (Output, String) {
     (out, ip)
 }
 
-/// Points `SRV` of [`as_user`] at the container: its host name (the
-/// machine account's) resolves to its address in the sandbox's hosts.
+/// Points `SRV` of [`as_user`] at the container: its NetBIOS name (the
+/// machine account's, recorded in the registry) resolves to its address
+/// in the sandbox's hosts. Returns that name, lower case.
 fn container_host(sb: &GatewaySandbox, share: &str, ip: &str) -> String {
-    let host = format!("smbgw-{share}");
+    let reg = fs::read_to_string(sb.root.join("shares.cfg")).unwrap();
+    let section = reg
+        .split(&format!("share: {share}\n"))
+        .nth(1)
+        .unwrap_or_else(|| panic!("{share} in {reg}"));
+    let nb = section
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("ad-netbios "))
+        .unwrap_or_else(|| panic!("ad-netbios of {share} in {reg}"));
+    assert!(
+        nb.len() <= 15 && nb.starts_with(&share.to_ascii_uppercase()[..share.len().min(7)]),
+        "{nb}"
+    );
+    let host = nb.to_ascii_lowercase();
     let hosts = sb.etc.join("hosts");
     let mut t = fs::read_to_string(&hosts).unwrap();
     t.push_str(&format!("{ip} {host}.{DNS_DOMAIN} {host}\n"));
@@ -439,10 +453,12 @@ fn ad_lxc_share_joins_its_own_container() {
         return;
     };
     let watch = ArgvWatch::start(ADMIN_PASSWORD);
-    let (out, ip) = create_lxc(&dc, &sb, "adct");
+    // A share name longer than the 15 characters of a NetBIOS name less
+    // `smbgw-`: the container's computer account is named by the gateway.
+    let (out, ip) = create_lxc(&dc, &sb, "accounting");
     watch.assert_clean();
     let said = ok(&out);
-    let host = container_host(&sb, "adct", &ip);
+    let host = container_host(&sb, "accounting", &ip);
     assert!(dc.has_computer(&host), "{said}");
     fs::write(sb.base().join("hello.txt"), b"hello from alice\n").unwrap();
     let put = as_user_at(
@@ -450,13 +466,18 @@ fn ad_lxc_share_joins_its_own_container() {
         &host,
         "alice",
         ALICE_PW,
-        "smbclient \"$SRV/adct\" --use-kerberos=required -c 'put hello.txt hello.txt; ls'",
+        "smbclient \"$SRV/accounting\" --use-kerberos=required -c 'put hello.txt hello.txt; ls'",
     );
     assert!(ok(&put).contains("hello.txt"));
     // The file is alice's on the host volume, with her id from the rid
     // range (mapped through the unprivileged container unchanged).
-    let rec: serde_json::Value =
-        serde_json::from_str(&ok(&sb.run(&["show", "adct", "--output-format", "json"]))).unwrap();
+    let rec: serde_json::Value = serde_json::from_str(&ok(&sb.run(&[
+        "show",
+        "accounting",
+        "--output-format",
+        "json",
+    ])))
+    .unwrap();
     let path = Path::new(rec["path"].as_str().unwrap()).join("hello.txt");
     let uid = fs::metadata(&path).unwrap().uid();
     assert!(
@@ -469,7 +490,7 @@ fn ad_lxc_share_joins_its_own_container() {
         &host,
         "bob",
         BOB_PW,
-        "smbclient \"$SRV/adct\" --use-kerberos=required -c ls",
+        "smbclient \"$SRV/accounting\" --use-kerberos=required -c ls",
     );
     assert!(!bob.status.success(), "bob got in");
     assert!(
@@ -486,7 +507,7 @@ fn ad_lxc_share_joins_its_own_container() {
         .ns_command("lxc-stop")
         .arg("-P")
         .arg(&lxcpath)
-        .args(["-n", "smbgw-adct"])
+        .args(["-n", "smbgw-accounting"])
         .status()
         .unwrap();
     assert!(st.success());
@@ -496,7 +517,7 @@ fn ad_lxc_share_joins_its_own_container() {
         &host,
         "alice",
         ALICE_PW,
-        "smbclient \"$SRV/adct\" --use-kerberos=required -c 'get hello.txt back.txt'",
+        "smbclient \"$SRV/accounting\" --use-kerberos=required -c 'get hello.txt back.txt'",
     );
     ok(&get);
     assert_eq!(
@@ -509,7 +530,12 @@ fn ad_lxc_share_joins_its_own_container() {
     let pw = sb.base().join("admin.pw");
     fs::write(&pw, format!("{ADMIN_PASSWORD}\n")).unwrap();
     fs::set_permissions(&pw, fs::Permissions::from_mode(0o600)).unwrap();
-    ok(&sb.run(&["delete", "adct", "--ad-password-file", pw.to_str().unwrap()]));
+    ok(&sb.run(&[
+        "delete",
+        "accounting",
+        "--ad-password-file",
+        pw.to_str().unwrap(),
+    ]));
     assert!(!dc.has_computer(&host), "computer account deleted");
     assert!(path.exists(), "data kept");
     fs::remove_file(&pw).unwrap();

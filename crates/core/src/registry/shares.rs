@@ -312,6 +312,9 @@ fn write_share(out: &mut String, r: &ShareRecord) {
             if let Some(ou) = &a.ou {
                 prop(out, Key::AdOu, ou);
             }
+            if let Some(n) = &a.netbios_name {
+                prop(out, Key::AdNetbios, n);
+            }
         }
     }
     list(out, Key::Users, &s.access.users);
@@ -383,6 +386,7 @@ keys! {
     AdRealm = "ad-realm",
     AdUser = "ad-user",
     AdOu = "ad-ou",
+    AdNetbios = "ad-netbios",
     Users = "users",
     Groups = "groups",
     ReadOnly = "read-only",
@@ -852,6 +856,7 @@ impl<'a> Props<'_, 'a> {
             None => {
                 self.forbid(Key::AdUser, "`ad-user` needs an `ad-realm` line")?;
                 self.forbid(Key::AdOu, "`ad-ou` needs an `ad-realm` line")?;
+                self.forbid(Key::AdNetbios, "`ad-netbios` needs an `ad-realm` line")?;
                 self.req(Key::Workgroup, Identity::workgroup)?
             }
             Some(realm) => {
@@ -860,6 +865,7 @@ impl<'a> Props<'_, 'a> {
                     workgroup: self.get(Key::Workgroup, |w| Ok(w.to_owned()))?,
                     join_user: self.req(Key::AdUser, |u| Ok(u.to_owned()))?,
                     ou: self.get(Key::AdOu, |o| Ok(o.to_owned()))?,
+                    netbios_name: self.get(Key::AdNetbios, |n| Ok(n.to_owned()))?,
                 };
                 let line = self.slots[Key::AdRealm as usize]
                     .as_ref()

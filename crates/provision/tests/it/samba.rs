@@ -83,8 +83,9 @@ fn domain_globals_come_first_and_leave_no_trace() {
         workgroup: "CORP".into(),
         join_user: "Administrator".into(),
         ou: None,
+        netbios_name: None,
     };
-    let g = m.globals(None);
+    let g = m.globals(true);
     samba.set_domain(&r, Some(&g)).unwrap();
     let share = provision::ShareConf {
         name: "s1".into(),

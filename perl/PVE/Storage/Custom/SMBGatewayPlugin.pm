@@ -214,15 +214,20 @@ sub properties {
             pattern => '[^\s\\\\/:*?"<>|+=;,\[\]%]{1,15}',
             default => 'WORKGROUP',
         },
+        # Core checks the names (POSIX names in a workgroup, domain account
+        # names such as "Domain Users" with smbgw-ad-domain); the schema
+        # only keeps the line one line.
         'smbgw-users' => {
-            description => "Users allowed to connect (comma-separated).",
+            description => "Users allowed to connect (comma-separated; domain accounts with smbgw-ad-domain).",
             type => 'string',
-            pattern => '[A-Za-z0-9_.][A-Za-z0-9_.-]*(?:,[A-Za-z0-9_.][A-Za-z0-9_.-]*)*',
+            pattern => '[^\x00-\x1f\x7f]+',
+            maxLength => 4096,
         },
         'smbgw-groups' => {
-            description => "Unix groups allowed to connect (comma-separated).",
+            description => "Groups allowed to connect (comma-separated; Unix groups, or domain groups such as Domain Users with smbgw-ad-domain).",
             type => 'string',
-            pattern => '[A-Za-z0-9_.][A-Za-z0-9_.-]*(?:,[A-Za-z0-9_.][A-Za-z0-9_.-]*)*',
+            pattern => '[^\x00-\x1f\x7f]+',
+            maxLength => 4096,
         },
         'smbgw-audit' => {
             description => "Log every file operation on the share to syslog (Samba's full_audit, LOCAL5, lines prefixed pve-smbgw|user|client|share).",
@@ -270,7 +275,7 @@ sub properties {
             maxLength => 255,
         },
         'smbgw-ad-password' => {
-            description => "Password of the account joining Active Directory: used for the join (and a leave when the storage is removed in the same request), never stored.",
+            description => "Password of the account joining Active Directory: used for the join only, never stored (removing the storage leaves the domain with the gateway's own machine account; if the domain refuses, the computer account stays and the task log says so).",
             type => 'string',
         },
     };
@@ -429,7 +434,7 @@ sub share_spec {
     } else {
         die "smbgateway: unknown backend '$backend' (dir, zfs, cephfs or rbd)\n";
     }
-    my $list = sub { [grep { length } split(/,/, $scfg->{ $_[0] } // '')] };
+    my $list = sub { [grep { length } map { s/^\s+|\s+$//gr } split(/,/, $scfg->{ $_[0] } // '')] };
     my $spec = {
         id => $storeid,
         backend => $spec_backend,
