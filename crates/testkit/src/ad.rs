@@ -45,8 +45,6 @@ pub const REALM: &str = "CORP.SMBGW.TEST";
 pub const DNS_DOMAIN: &str = "corp.smbgw.test";
 /// Its NetBIOS name.
 pub const WORKGROUP: &str = "CORP";
-/// The Administrator's password.
-pub const ADMIN_PASSWORD: &str = "Adm1n-Pass!x";
 
 static SEQ: AtomicU32 = AtomicU32::new(0);
 
@@ -58,6 +56,10 @@ pub struct AdDc {
     pub ip: String,
     /// Everything of the domain.
     pub dir: PathBuf,
+    /// The Administrator's password: each DC has its own, so that a
+    /// test watching for its password never sees another test's DC being
+    /// provisioned (`samba-tool` takes it on the command line).
+    pub admin_password: String,
     samba: Option<Child>,
     _tmp: tempfile::TempDir,
 }
@@ -100,10 +102,15 @@ impl AdDc {
         let netns = format!("smbgw-ad-{}-{n}", std::process::id());
         let addr = format!("10.{}.{}.1", 90 + (std::process::id() % 8), n % 250);
         ip(&["netns", "add", &netns]);
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.subsec_nanos());
+        let admin_password = format!("Adm1n-{:x}-{n}-{nanos:x}!", std::process::id());
         let mut dc = AdDc {
             netns: netns.clone(),
             ip: addr.clone(),
             dir: dir.clone(),
+            admin_password: admin_password.clone(),
             samba: None,
             _tmp: tmp,
         };
@@ -143,7 +150,7 @@ impl AdDc {
             .arg("--option=load printers=no")
             .arg("--option=printcap name=/dev/null")
             .arg("--option=disable spoolss=yes")
-            .arg(format!("--adminpass={ADMIN_PASSWORD}"))
+            .arg(format!("--adminpass={admin_password}"))
             .stdin(Stdio::null())
             .output()
             .expect("samba-tool");

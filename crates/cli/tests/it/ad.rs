@@ -14,7 +14,7 @@ use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::Path;
 use std::process::{Output, Stdio};
 
-use testkit::ad::{AdDc, ADMIN_PASSWORD, DNS_DOMAIN, REALM};
+use testkit::ad::{AdDc, DNS_DOMAIN, REALM};
 use testkit::sandbox::{feed, GatewaySandbox};
 
 use crate::{bin, ok, text};
@@ -35,7 +35,7 @@ fn domain(test: &str) -> Option<(AdDc, GatewaySandbox)> {
 
 /// `create SHARE --mode native --ad-domain ... --groups "Share Staff"`
 /// with the join password on stdin.
-fn create_native(sb: &GatewaySandbox, share: &str, extra: &[&str]) -> Output {
+fn create_native(dc: &AdDc, sb: &GatewaySandbox, share: &str, extra: &[&str]) -> Output {
     let mut args = vec![
         "create",
         share,
@@ -49,7 +49,7 @@ fn create_native(sb: &GatewaySandbox, share: &str, extra: &[&str]) -> Output {
         "Share Staff",
     ];
     args.extend_from_slice(extra);
-    sb.run_stdin(&args, format!("{ADMIN_PASSWORD}\n").as_bytes())
+    sb.run_stdin(&args, format!("{}\n", dc.admin_password).as_bytes())
 }
 
 /// The private smbd's NetBIOS name (the machine account's name).
@@ -113,10 +113,13 @@ impl ArgvWatch {
                         };
                         if b.windows(secret.len()).any(|w| w == secret) {
                             let cmd = fs::read(e.path().join("cmdline")).unwrap_or_default();
-                            hits.push(format!(
+                            let hit = format!(
                                 "{what} of {name}: {}",
                                 String::from_utf8_lossy(&cmd).replace('\0', " ")
-                            ));
+                            );
+                            if !hits.contains(&hit) {
+                                hits.push(hit);
+                            }
                         }
                     }
                 }
@@ -174,8 +177,8 @@ fn ad_native_share_with_kerberos_acls_and_leave() {
     };
     // No process shows the password in its command line or environment
     // while the gateway joins (the test's own process feeds it on stdin).
-    let watch = ArgvWatch::start(ADMIN_PASSWORD);
-    let out = create_native(&sb, "team", &[]);
+    let watch = ArgvWatch::start(&dc.admin_password);
+    let out = create_native(&dc, &sb, "team", &[]);
     watch.assert_clean();
     ok(&out);
     let nb = netbios_name(&sb);
@@ -185,7 +188,7 @@ fn ad_native_share_with_kerberos_acls_and_leave() {
     );
     // The password never went on a command line the gateway ran: the
     // registry and journals do not have it either.
-    assert!(!text(&out.stderr).contains(ADMIN_PASSWORD));
+    assert!(!text(&out.stderr).contains(&dc.admin_password));
 
     // alice (member of "Share Staff") writes with a Kerberos ticket.
     fs::write(sb.base().join("hello.txt"), b"hello from alice\n").unwrap();
@@ -252,12 +255,12 @@ fn ad_native_share_with_kerberos_acls_and_leave() {
     let after = show();
     assert!(after.contains(&ace), "{ace} after a restart: {after}");
 
-    assert_secret_nowhere(sb.base(), ADMIN_PASSWORD);
+    assert_secret_nowhere(sb.base(), &dc.admin_password);
 
     // The last domain share goes: the gateway leaves (with the password
     // from a 0600 file) and the computer account is gone; data kept.
     let pw = sb.base().join("admin.pw");
-    fs::write(&pw, format!("{ADMIN_PASSWORD}\n")).unwrap();
+    fs::write(&pw, format!("{}\n", dc.admin_password)).unwrap();
     fs::set_permissions(&pw, fs::Permissions::from_mode(0o600)).unwrap();
     ok(&sb.run(&["delete", "team", "--ad-password-file", pw.to_str().unwrap()]));
     assert!(!dc.has_computer(&nb), "the computer account was deleted");
@@ -319,7 +322,7 @@ fn ad_join_problems_each_have_their_own_error_and_change_nothing() {
             "--ad-domain",
             "nosuch.smbgw.test",
         ],
-        format!("{ADMIN_PASSWORD}\n").as_bytes(),
+        format!("{}\n", dc.admin_password).as_bytes(),
     );
     expect(
         &out,
@@ -327,7 +330,7 @@ fn ad_join_problems_each_have_their_own_error_and_change_nothing() {
         "DNS has no domain controller for NOSUCH.SMBGW.TEST",
     );
     // A missing OU.
-    let out = create_native(&sb, "t3", &["--ad-ou", "OU=Nope"]);
+    let out = create_native(&dc, &sb, "t3", &["--ad-ou", "OU=Nope"]);
     expect(&out, "missing OU", "the OU OU=Nope does not exist");
     // Clock skew: the gateway (and the `net` it runs) an hour ahead.
     let mut c = sb.ns_command("faketime");
@@ -345,21 +348,21 @@ fn ad_join_problems_each_have_their_own_error_and_change_nothing() {
             "--ad-domain",
             DNS_DOMAIN,
         ]);
-    let out = feed(c, format!("{ADMIN_PASSWORD}\n").as_bytes());
+    let out = feed(c, format!("{}\n", dc.admin_password).as_bytes());
     expect(&out, "clock skew", "3600 s ahead of the domain controller");
     // With an existing OU the join goes there; the delete leaves again.
     dc.add_ou("OU=Servers");
-    ok(&create_native(&sb, "t6", &["--ad-ou", "OU=Servers"]));
+    ok(&create_native(&dc, &sb, "t6", &["--ad-ou", "OU=Servers"]));
     assert!(dc.has_computer(&netbios_name(&sb)));
     let pw = sb.base().join("admin.pw");
-    fs::write(&pw, format!("{ADMIN_PASSWORD}\n")).unwrap();
+    fs::write(&pw, format!("{}\n", dc.admin_password)).unwrap();
     fs::set_permissions(&pw, fs::Permissions::from_mode(0o600)).unwrap();
     ok(&sb.run(&["delete", "t6", "--ad-password-file", pw.to_str().unwrap()]));
     unchanged("after delete");
     // The DC unreachable (DNS still answers). Last: Samba remembers an
     // unreachable DC for a while.
     dc.block(true);
-    let out = create_native(&sb, "t5", &[]);
+    let out = create_native(&dc, &sb, "t5", &[]);
     dc.block(false);
     expect(&out, "unreachable DC", "none answered over LDAP");
 }
@@ -385,7 +388,7 @@ fn create_lxc(dc: &AdDc, sb: &GatewaySandbox, share: &str) -> (Output, String) {
             "--groups",
             "Share Staff",
         ],
-        format!("{ADMIN_PASSWORD}\n").as_bytes(),
+        format!("{}\n", dc.admin_password).as_bytes(),
     );
     (out, ip)
 }
@@ -452,7 +455,7 @@ fn ad_lxc_share_joins_its_own_container() {
     let Some((dc, sb)) = domain(test) else {
         return;
     };
-    let watch = ArgvWatch::start(ADMIN_PASSWORD);
+    let watch = ArgvWatch::start(&dc.admin_password);
     // A share name longer than the 15 characters of a NetBIOS name less
     // `smbgw-`: the container's computer account is named by the gateway.
     let (out, ip) = create_lxc(&dc, &sb, "accounting");
@@ -525,10 +528,10 @@ fn ad_lxc_share_joins_its_own_container() {
         b"hello from alice\n"
     );
 
-    assert_secret_nowhere(sb.base(), ADMIN_PASSWORD);
+    assert_secret_nowhere(sb.base(), &dc.admin_password);
     // Delete: the container leaves (its computer account goes), the data stays.
     let pw = sb.base().join("admin.pw");
-    fs::write(&pw, format!("{ADMIN_PASSWORD}\n")).unwrap();
+    fs::write(&pw, format!("{}\n", dc.admin_password)).unwrap();
     fs::set_permissions(&pw, fs::Permissions::from_mode(0o600)).unwrap();
     ok(&sb.run(&[
         "delete",
@@ -563,7 +566,7 @@ fn bench_ad() {
     };
     fs::write(sb.base().join("hello.txt"), b"hello\n").unwrap();
     let pw = sb.base().join("admin.pw");
-    fs::write(&pw, format!("{ADMIN_PASSWORD}\n")).unwrap();
+    fs::write(&pw, format!("{}\n", dc.admin_password)).unwrap();
     fs::set_permissions(&pw, fs::Permissions::from_mode(0o600)).unwrap();
     let mut kv: Vec<(String, String)> = Vec::new();
     let runs = 5;
@@ -573,7 +576,7 @@ fn bench_ad() {
     for i in 0..runs {
         let share = format!("n{i}");
         let t0 = Instant::now();
-        ok(&create_native(&sb, &share, &[]));
+        ok(&create_native(&dc, &sb, &share, &[]));
         ok(&smb(
             &sb,
             "alice",
