@@ -613,6 +613,16 @@ impl Gateway {
         }))
     }
 
+    /// The host-wide lock of the native Samba's domain membership, for a
+    /// native domain share (waits for another create or delete of one).
+    fn domain_lock(&self, spec: &ShareSpec) -> Result<Option<provision::FileLock>> {
+        if spec.mode != Mode::Native || spec.identity.ad().is_none() {
+            return Ok(None);
+        }
+        let path = self.paths.state_dir.join("locks").join("domain.lock");
+        Ok(Some(provision::FileLock::acquire(&path)?))
+    }
+
     /// Whether another registered native share uses `realm`.
     fn realm_in_use(&self, realm: &str, except: &ShareId) -> Result<bool> {
         Ok(self.registry.load()?.iter().any(|r| {
@@ -871,6 +881,11 @@ impl Gateway {
     /// changes; a failure half-way is rolled back; re-running a create
     /// that was interrupted resumes it.
     pub fn create(&self, spec: &ShareSpec, progress: Progress<'_>) -> Result<ShareRecord> {
+        // Whether this share joins or the domain is joined already is
+        // decided from the registry: hold the domain lock from the plan to
+        // the end, so that two native creates never both join, and a
+        // delete never leaves under a new share.
+        let _domain = self.domain_lock(spec)?;
         let (plan, spec) = self.plan_create_resolved(spec)?;
         let spec = &spec;
         let exec = self.executor();
@@ -1034,6 +1049,10 @@ impl Gateway {
     /// interrupted (not registered yet) is rolled back. Returns the plan
     /// that ran.
     pub fn delete(&self, id: &ShareId, purge: bool, progress: Progress<'_>) -> Result<Plan> {
+        let _domain = match self.registry.get(id)? {
+            Some(rec) => self.domain_lock(&rec.spec)?,
+            None => None,
+        };
         let exec = self.executor();
         let _lock = exec.lock_share(id.as_str())?;
         let Some(rec) = self.registry.get(id)? else {

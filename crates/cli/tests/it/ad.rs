@@ -177,10 +177,28 @@ fn ad_native_share_with_kerberos_acls_and_leave() {
     };
     // No process shows the password in its command line or environment
     // while the gateway joins (the test's own process feeds it on stdin).
+    // Two first shares of the domain at once: one joins, the other waits
+    // for the domain lock and finds the gateway joined.
     let watch = ArgvWatch::start(&dc.admin_password);
-    let out = create_native(&dc, &sb, "team", &[]);
+    let (out, other) = std::thread::scope(|s| {
+        let t = s.spawn(|| create_native(&dc, &sb, "team2", &[]));
+        (create_native(&dc, &sb, "team", &[]), t.join().unwrap())
+    });
     watch.assert_clean();
     ok(&out);
+    ok(&other);
+    let said = format!("{}{}", text(&out.stderr), text(&other.stderr));
+    assert_eq!(
+        said.matches("] join Active Directory domain").count(),
+        1,
+        "{said}"
+    );
+    assert_eq!(
+        said.matches("] stay a member of Active Directory domain")
+            .count(),
+        1,
+        "{said}"
+    );
     let nb = netbios_name(&sb);
     assert!(
         dc.has_computer(&nb),
@@ -262,6 +280,20 @@ fn ad_native_share_with_kerberos_acls_and_leave() {
     let pw = sb.base().join("admin.pw");
     fs::write(&pw, format!("{}\n", dc.admin_password)).unwrap();
     fs::set_permissions(&pw, fs::Permissions::from_mode(0o600)).unwrap();
+    // Not the last share of the domain: no leave.
+    let out = sb.run(&[
+        "delete",
+        "team2",
+        "--ad-password-file",
+        pw.to_str().unwrap(),
+    ]);
+    assert!(
+        !text(&out.stderr).contains("leave Active Directory"),
+        "{}",
+        text(&out.stderr)
+    );
+    ok(&out);
+    assert!(dc.has_computer(&nb), "still joined while `team` needs it");
     ok(&sb.run(&["delete", "team", "--ad-password-file", pw.to_str().unwrap()]));
     assert!(!dc.has_computer(&nb), "the computer account was deleted");
     assert!(path.exists(), "data kept");
