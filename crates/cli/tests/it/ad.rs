@@ -538,6 +538,9 @@ fn ad_lxc_share_joins_its_own_container() {
     let lxcpath = sb.root.join("lxc");
     // (In the sandbox's network namespace: LXC's command socket is
     // per namespace.)
+    // smbd is the container's init and stops on LXC's SIGTERM at once
+    // (an ignored halt signal would make lxc-stop wait 60 s, then kill).
+    let t0 = std::time::Instant::now();
     let st = sb
         .ns_command("lxc-stop")
         .arg("-P")
@@ -546,6 +549,11 @@ fn ad_lxc_share_joins_its_own_container() {
         .status()
         .unwrap();
     assert!(st.success());
+    assert!(
+        t0.elapsed() < std::time::Duration::from_secs(15),
+        "lxc-stop took {:?}",
+        t0.elapsed()
+    );
     ok(&sb.run(&["apply"]));
     let get = as_user_at(
         &sb,
