@@ -48,6 +48,24 @@ struct World {
 const ADMIN_CONF: &str = "# admin\n[global]\n   workgroup = W\n\n[admin]\n   path = /srv\n";
 
 impl World {
+    /// The step context on this world's backend and Samba.
+    fn context<'a>(
+        &'a self,
+        runner: &'a RecordingRunner,
+        registrar: &'a FakeRegistry,
+        domain_password: Option<&'a runner::Secret>,
+    ) -> Context<'a> {
+        Context {
+            backend: &self.backend,
+            samba: &self.samba,
+            runner,
+            registrar,
+            containers: None,
+            ha: None,
+            domain_password,
+        }
+    }
+
     fn new() -> World {
         let dir = tempfile::tempdir().unwrap();
         let root = dir.path().to_owned();
@@ -122,15 +140,7 @@ fn run_create(
     fault: Option<Fault>,
 ) -> Result<(), Error> {
     let plan = plan_create(&request(), "dir", "smbd");
-    let ctx = Context {
-        backend: &w.backend,
-        samba: &w.samba,
-        runner: r,
-        registrar: reg,
-        containers: None,
-        ha: None,
-        domain_password: None,
-    };
+    let ctx = w.context(r, reg, None);
     Executor::new(w.root.join("state"))
         .with_fault(fault)
         .run(&plan, &ctx, &|_, _, _| {})
@@ -285,15 +295,7 @@ fn delete_failure_re_serves_the_share() {
     std::fs::write(w.root.join("vols/team/data.txt"), "precious").unwrap();
     let served = w.state(&reg);
     let plan = plan_delete(&request().share, "team", true, "dir", "smbd");
-    let ctx = Context {
-        backend: &w.backend,
-        samba: &w.samba,
-        runner: &r,
-        registrar: &reg,
-        containers: None,
-        ha: None,
-        domain_password: None,
-    };
+    let ctx = w.context(&r, &reg, None);
     let fault = Fault {
         step: 1,
         when: FaultWhen::After,
@@ -351,15 +353,7 @@ fn a_resumed_run_that_fails_also_undoes_the_interrupted_runs_later_steps() {
     let initial = w.state(&reg);
     // The interrupted run got as far as serving the share (step 5) ...
     let plan = plan_create(&request(), "dir", "smbd");
-    let ctx = Context {
-        backend: &w.backend,
-        samba: &w.samba,
-        runner: &r,
-        registrar: &reg,
-        containers: None,
-        ha: None,
-        domain_password: None,
-    };
+    let ctx = w.context(&r, &reg, None);
     // Serve by hand what the killed run had done, and leave its journal.
     run_create(&w, &reg, &r, None).unwrap();
     reg.records.lock().unwrap().clear();
@@ -388,4 +382,57 @@ fn a_resumed_run_that_fails_also_undoes_the_interrupted_runs_later_steps() {
         .unwrap_err();
     assert!(matches!(err, Error::Injected { .. }), "{err}");
     assert_eq!(w.state(&reg), initial);
+}
+
+/// A join that succeeded is undone when the rest of its step fails (here
+/// winbind does not restart): the gateway leaves again with the same
+/// password, and the domain settings and the include line are gone.
+#[test]
+fn a_failure_after_the_join_leaves_the_domain_again() {
+    let w = World::new();
+    let reg = FakeRegistry::default();
+    let r = RecordingRunner::new();
+    // Not joined (asked by the step, then by the join itself).
+    for _ in 0..2 {
+        r.on(
+            ["net", "-s"],
+            Reply::fail(255, "Join to domain is not valid"),
+        );
+    }
+    r.on(
+        ["systemctl", "restart", "winbind"],
+        Reply::fail(1, "Job for winbind.service failed"),
+    );
+    let membership = provision::domain::Membership {
+        realm: "CORP.EXAMPLE.COM".into(),
+        workgroup: "CORP".into(),
+        join_user: "Administrator".into(),
+        ou: None,
+        netbios_name: None,
+    };
+    let mut plan = plan_create(&request(), "dir", "smbd");
+    plan.steps.insert(
+        1,
+        provision::Step::JoinDomain {
+            membership,
+            first: true,
+        },
+    );
+    let pw = runner::Secret::new("Join-pw-1");
+    let ctx = w.context(&r, &reg, Some(&pw));
+    let err = Executor::new(w.root.join("state"))
+        .run(&plan, &ctx, &|_, _, _| {})
+        .unwrap_err();
+    let t = r.transcript();
+    assert!(err.to_string().contains("winbind"), "{err}");
+    let join = t.find("ads join -U Administrator").expect(&t);
+    let leave = t.find("ads leave").expect(&t);
+    assert!(join < leave, "{t}");
+    assert!(!t.contains("Join-pw-1"), "{t}");
+    assert!(!w.root.join("samba/pve-smbgateway.conf").exists());
+    assert_eq!(
+        std::fs::read_to_string(w.root.join("samba/smb.conf")).unwrap(),
+        ADMIN_CONF
+    );
+    assert!(reg.records.lock().unwrap().is_empty());
 }
