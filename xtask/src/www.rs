@@ -128,10 +128,25 @@ fn install_extjs() -> Result<()> {
 }
 
 /// Runs the browser tests; screenshots go to target/gui-screenshots/.
+///
+/// Known flaky: on this kind of machine about one run in five loses a
+/// browser step (a click or key press that Ext JS, moving focus after a
+/// page change, does not take; a different flow each time, seen idle
+/// and under load). Until that is fixed in the test's user model, a
+/// failed run is repeated once, loudly; two failures fail the build.
 pub(crate) fn test() -> Result<()> {
-    run(Command::new("node")
-        .current_dir(www())
-        .env("SMBGW_REQUIRE_REAL", "1")
-        .env("SMBGW_EXTJS_DIR", EXTJS_CACHE)
-        .args(["--test", "test/wizard.test.mjs"]))
+    let attempt = || {
+        run(Command::new("node")
+            .current_dir(www())
+            .env("SMBGW_REQUIRE_REAL", "1")
+            .env("SMBGW_EXTJS_DIR", EXTJS_CACHE)
+            .args(["--test", "test/wizard.test.mjs"]))
+    };
+    if let Err(first) = attempt() {
+        eprintln!(
+            "xtask: WARNING: the browser tests failed once ({first:#}); running them again (known flaky, see xtask/src/www.rs)"
+        );
+        return attempt().context("the browser tests failed twice in a row");
+    }
+    Ok(())
 }
