@@ -429,14 +429,37 @@ fn lxc_section(root: &std::path::Path) -> Result<String> {
     Ok(render_lxc(&bench_test(root, "lxc", LXC_ARGS, &[])?))
 }
 
+/// The `key=value` figures a benchmark test printed, formatted for a
+/// table ("?" for a figure it did not print).
+struct Figures<'a>(&'a BTreeMap<String, String>);
+
+impl Figures<'_> {
+    fn text(&self, k: &str) -> String {
+        self.0.get(k).cloned().unwrap_or_else(|| "?".into())
+    }
+
+    fn num(&self, k: &str) -> Option<f64> {
+        self.0.get(k).and_then(|v| v.parse::<f64>().ok())
+    }
+
+    /// A figure in KiB as MiB.
+    fn mb(&self, k: &str) -> String {
+        self.num(k)
+            .map_or("?".into(), |v| format!("{:.1} MB", v / 1024.0))
+    }
+
+    fn ratio(&self, a: &str, b: &str) -> String {
+        match (self.num(a), self.num(b)) {
+            (Some(a), Some(b)) if b > 0.0 => format!("{:.2}", a / b),
+            _ => "?".into(),
+        }
+    }
+}
+
 fn render_lxc(f: &BTreeMap<String, String>) -> String {
-    let g = |k: &str| f.get(k).cloned().unwrap_or_else(|| "?".into());
-    let num = |k: &str| f.get(k).and_then(|v| v.parse::<f64>().ok());
-    let mb = |k: &str| num(k).map_or("?".into(), |v| format!("{:.1} MB", v / 1024.0));
-    let ratio = |a: &str, b: &str| match (num(a), num(b)) {
-        (Some(a), Some(b)) if b > 0.0 => format!("{:.2}", a / b),
-        _ => "?".into(),
-    };
+    let fig = Figures(f);
+    let (g, num) = (|k: &str| fig.text(k), |k: &str| fig.num(k));
+    let (mb, ratio) = (|k: &str| fig.mb(k), |a: &str, b: &str| fig.ratio(a, b));
     let under =
         |k: &str, limit_kb: f64| num(k).map_or("?", |v| if v <= limit_kb { "yes" } else { "no" });
     let cmd = "`cargo xtask bench lxc`";
@@ -502,13 +525,9 @@ fn ad_section(root: &std::path::Path) -> Result<String> {
 }
 
 fn render_ad(f: &BTreeMap<String, String>) -> String {
-    let g = |k: &str| f.get(k).cloned().unwrap_or_else(|| "?".into());
-    let num = |k: &str| f.get(k).and_then(|v| v.parse::<f64>().ok());
-    let mb = |k: &str| num(k).map_or("?".into(), |v| format!("{:.1} MB", v / 1024.0));
-    let ratio = |a: &str, b: &str| match (num(a), num(b)) {
-        (Some(a), Some(b)) if b > 0.0 => format!("{:.2}", a / b),
-        _ => "?".into(),
-    };
+    let fig = Figures(f);
+    let (g, num) = (|k: &str| fig.text(k), |k: &str| fig.num(k));
+    let (mb, ratio) = (|k: &str| fig.mb(k), |a: &str, b: &str| fig.ratio(a, b));
     let cmd = "`cargo xtask bench ad`";
     let mut md = String::new();
     let _ = writeln!(md, "\n{AD_HEADING}\n");
@@ -885,6 +904,21 @@ fn render_gateway(f: &BTreeMap<String, String>) -> String {
 #[cfg(test)]
 mod tests {
     use super::replace_section;
+
+    #[test]
+    fn figures_render_mib_ratios_and_missing_values() {
+        let f: super::BTreeMap<String, String> = [
+            ("ad_mem_ad_cgroup_kb", "23654"),
+            ("ad_mem_workgroup_cgroup_kb", "9216"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect();
+        let md = super::render_ad(&f);
+        assert!(md.contains("| 23.1 MB |"), "{md}");
+        assert!(md.contains("9.0 MB | 2.57 | ≤ 48 MB | yes |"), "{md}");
+        assert!(md.contains("| ? ms |"), "a missing figure shows as ?: {md}");
+    }
 
     #[test]
     fn replace_section_keeps_the_other_sections() {
