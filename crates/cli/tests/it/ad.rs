@@ -402,27 +402,34 @@ fn ad_join_problems_each_have_their_own_error_and_change_nothing() {
 /// `create SHARE` as an unprivileged plain-LXC share of the domain, its
 /// container on the DC's bridge at `.5` of the DC's network.
 fn create_lxc(dc: &AdDc, sb: &GatewaySandbox, share: &str) -> (Output, String) {
-    let ip = format!("{}.5", dc.ip.rsplit_once('.').unwrap().0);
-    let out = sb.run_stdin(
-        &[
-            "create",
-            share,
-            "--mode",
-            "lxc",
-            "--ct-driver",
-            "lxc",
-            "--bridge",
-            "br0",
-            "--ip",
-            &format!("{ip}/24"),
-            "--ad-domain",
-            DNS_DOMAIN,
-            "--groups",
-            "Share Staff",
-        ],
-        format!("{}\n", dc.admin_password).as_bytes(),
-    );
+    let (args, ip) = bridged_lxc(dc, share, 5);
+    let mut args: Vec<&str> = args.iter().map(String::as_str).collect();
+    args.extend(["--ad-domain", DNS_DOMAIN, "--groups", "Share Staff"]);
+    let out = sb.run_stdin(&args, format!("{}\n", dc.admin_password).as_bytes());
     (out, ip)
+}
+
+/// `create SHARE` as an unprivileged plain-LXC share whose container is
+/// on the DC's bridge at address `.HOST` of the DC's network; and that
+/// address.
+fn bridged_lxc(dc: &AdDc, share: &str, host: u8) -> (Vec<String>, String) {
+    let ip = format!("{}.{host}", dc.ip.rsplit_once('.').unwrap().0);
+    let args = [
+        "create",
+        share,
+        "--mode",
+        "lxc",
+        "--ct-driver",
+        "lxc",
+        "--bridge",
+        "br0",
+        "--ip",
+    ]
+    .into_iter()
+    .map(str::to_owned)
+    .chain([format!("{ip}/24")])
+    .collect();
+    (args, ip)
 }
 
 /// Points `SRV` of [`as_user`] at the container: its NetBIOS name (the
@@ -676,22 +683,11 @@ fn bench_ad() {
     }
     // 3. Idle memory: the last AD container against a workgroup one of
     // the same template (baseline), sampled together after 10 s.
-    let base_ip = format!("{}.6", dc.ip.rsplit_once('.').unwrap().0);
     sb.add_user("wguser", "Wg-user-pw1");
-    ok(&sb.run(&[
-        "create",
-        "wg",
-        "--mode",
-        "lxc",
-        "--ct-driver",
-        "lxc",
-        "--bridge",
-        "br0",
-        "--ip",
-        &format!("{base_ip}/24"),
-        "--users",
-        "wguser",
-    ]));
+    let (args, _) = bridged_lxc(&dc, "wg", 6);
+    let mut args: Vec<&str> = args.iter().map(String::as_str).collect();
+    args.extend(["--users", "wguser"]);
+    ok(&sb.run(&args));
     std::thread::sleep(Duration::from_secs(10));
     let pid_of = |name: &str| -> u32 {
         let out = sb
