@@ -399,6 +399,14 @@ fn ad_join_problems_each_have_their_own_error_and_change_nothing() {
     expect(&out, "unreachable DC", "none answered over LDAP");
 }
 
+/// Builds the LXC test template (debootstrap, once) from the host's
+/// network: the domain's namespace has no way out.
+fn prepare_lxc_template() {
+    use provision::ContainerDriver;
+    let lxc = provision::LxcDriver::new("/nonexistent", testkit::sandbox::LXC_TEMPLATE);
+    lxc.prepare_template(&runner::RealRunner::new()).unwrap();
+}
+
 /// `create SHARE` as an unprivileged plain-LXC share of the domain, its
 /// container on the DC's bridge at `.5` of the DC's network.
 fn create_lxc(dc: &AdDc, sb: &GatewaySandbox, share: &str) -> (Output, String) {
@@ -484,13 +492,7 @@ fn ad_lxc_share_joins_its_own_container() {
     ) {
         return;
     }
-    // The template is built (debootstrap, once) from the host's network:
-    // the domain's namespace has no way out.
-    {
-        use provision::ContainerDriver;
-        let lxc = provision::LxcDriver::new("/nonexistent", testkit::sandbox::LXC_TEMPLATE);
-        lxc.prepare_template(&runner::RealRunner::new()).unwrap();
-    }
+    prepare_lxc_template();
     let Some((dc, sb)) = domain(test) else {
         return;
     };
@@ -603,11 +605,7 @@ fn bench_ad() {
     use crate::lxc::{cgroup_mem, container_pss, median};
     use std::time::{Duration, Instant};
     let test = "bench_ad";
-    {
-        use provision::ContainerDriver;
-        let lxc = provision::LxcDriver::new("/nonexistent", testkit::sandbox::LXC_TEMPLATE);
-        lxc.prepare_template(&runner::RealRunner::new()).unwrap();
-    }
+    prepare_lxc_template();
     let Some((dc, sb)) = domain(test) else {
         return;
     };
