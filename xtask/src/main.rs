@@ -6,7 +6,11 @@
 //! * `install-deps`: install everything the tests need (Debian packages,
 //!   cargo tools); idempotent.
 //! * `test`: install-deps, then fmt, clippy, every test with real components
-//!   required (`SMBGW_REQUIRE_REAL=1`), and a short fuzz smoke per target.
+//!   required (`SMBGW_REQUIRE_REAL=1`) under coverage instrumentation with
+//!   the coverage floors enforced, the browser tests, the package checks,
+//!   and a short fuzz smoke per target.
+//! * `coverage [report]`: the tests under coverage and the per-crate table
+//!   (`report`: the table of the last run only).
 //! * `gen-params`: regenerate the smb.conf parameter table from the
 //!   installed Samba.
 //! * `fuzz [SECONDS]`: run every fuzz target for SECONDS (default 60) each.
@@ -23,6 +27,7 @@ use std::process::Command;
 use anyhow::{bail, Context as _, Result};
 
 mod bench;
+mod coverage;
 mod deb;
 mod demo;
 mod www;
@@ -160,6 +165,7 @@ fn install_deps() -> Result<()> {
         ]))?;
     }
     install_promtool()?;
+    coverage::install_deps()?;
     www::install_deps()?;
     Ok(())
 }
@@ -248,10 +254,7 @@ fn test() -> Result<()> {
         "-D",
         "warnings",
     ]))?;
-    run(Command::new("cargo")
-        .current_dir(&root)
-        .env("SMBGW_REQUIRE_REAL", "1")
-        .args(["test", "--workspace", "--no-fail-fast"]))?;
+    coverage::test_with_coverage()?;
     www::test()?;
     deb::deb()?;
     fuzz(FuzzBudget::Smoke)?;
@@ -267,6 +270,14 @@ fn main() -> Result<()> {
             Some(other) => bail!("usage: cargo xtask demo [clean] (got {other:?})"),
         },
         Some("install-deps") => install_deps(),
+        Some("coverage") => match args.get(1).map(String::as_str) {
+            Some("report") => coverage::report(),
+            None => {
+                install_deps()?;
+                coverage::test_with_coverage()
+            }
+            Some(other) => bail!("usage: cargo xtask coverage [report] (got {other:?})"),
+        },
         Some("test") => test(),
         Some("deb") => {
             install_deps()?;
@@ -304,7 +315,7 @@ fn main() -> Result<()> {
             bench::run_all()
         }
         _ => bail!(
-            "usage: cargo xtask demo [clean]|install-deps|test|gen-params|fuzz [SECONDS]|bench [gateway|plugin]|deb|gui-test"
+            "usage: cargo xtask demo [clean]|install-deps|test|coverage [report]|gen-params|fuzz [SECONDS]|bench [gateway|plugin]|deb|gui-test"
         ),
     }
 }
