@@ -6,7 +6,7 @@
 // playwright-core; and a "user" that clicks and types while counting.
 
 import { createServer } from 'node:http';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, extname, join, normalize, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -173,6 +173,76 @@ export async function launchBrowser() {
     };
 }
 
+// Debugging aid: with SMBGW_TRACE_FILE set, a timeline of the page's focus,
+// pointer and key events and of the user's steps is appended to that file
+// (milliseconds since the epoch; "node" lines are the test's, "page" lines
+// the browser's). A step that did not take shows there, e.g. as the focus
+// moving somewhere else just before or after it.
+const TRACE_FILE = process.env.SMBGW_TRACE_FILE;
+
+export function trace(line) {
+    if (TRACE_FILE) {
+        appendFileSync(TRACE_FILE, `${Date.now()} node ${line}\n`);
+    }
+}
+
+export async function traceEvents(page, name) {
+    if (!TRACE_FILE) {
+        return;
+    }
+    trace(`=== ${name}`);
+    page.on('console', (m) => {
+        const text = m.text();
+        if (text.startsWith('[smbgw-trace] ')) {
+            appendFileSync(TRACE_FILE, text.slice('[smbgw-trace] '.length) + '\n');
+        }
+    });
+    await page.evaluate(() => {
+        const log = (s) => console.debug(`[smbgw-trace] ${Date.now()} page ${s}`);
+        const describe = (el) => {
+            if (!el || !el.closest) {
+                return String(el && el.nodeName);
+            }
+            const owner = el.closest('[data-componentid]');
+            const c = owner && Ext.getCmp(owner.getAttribute('data-componentid'));
+            return (el.id || el.nodeName) + (c ? `<${c.name || c.itemId || c.xtype}>` : '');
+        };
+        for (const type of ['focusin', 'mousedown', 'click', 'keydown']) {
+            document.addEventListener(type, (e) => log(`${type} ${describe(e.target)}${e.key ? ` key=${e.key}` : ''}`), true);
+        }
+        for (const m of ['expand', 'collapse']) {
+            const original = Ext.form.field.Picker.prototype[m];
+            Ext.form.field.Picker.prototype[m] = function () {
+                if (this.isExpanded === (m === 'collapse')) {
+                    log(`${m} ${this.name}`);
+                }
+                return original.apply(this, arguments);
+            };
+        }
+    });
+}
+
+// With SMBGW_STRETCH_EXT=1, the deferred steps of Ext JS that the user
+// waits for (see User) take much longer: a menu's item-over focus 600 ms
+// instead of 100, a field's change check 400 ms instead of 50, Ext.asap
+// 300 ms instead of 0, a delayed focus ten times as long. A user model
+// that waits for what the page shows passes with it as without; one that
+// relies on timing fails at once.
+export async function stretchExt(page) {
+    if (process.env.SMBGW_STRETCH_EXT !== '1') {
+        return;
+    }
+    await page.evaluate(() => {
+        Ext.menu.Menu.prototype.mouseLeaveDelay = 600;
+        Ext.form.field.Base.prototype.checkChangeBuffer = 400;
+        Ext.asap = (fn, scope, args) => setTimeout(() => fn.apply(scope, args || []), 300);
+        const delay = Ext.focusTask.delay;
+        Ext.focusTask.delay = function (ms, ...rest) {
+            return delay.call(this, (ms || 10) * 10, ...rest);
+        };
+    });
+}
+
 // A person at the keyboard: every click and key press is counted.
 export class User {
     constructor(page) {
@@ -182,16 +252,19 @@ export class User {
     }
 
     async click(locator) {
+        trace(`click ${locator}`);
         await locator.click();
         this.clicks++;
     }
 
     async type(text) {
+        trace(`type ${text}`);
         await this.page.keyboard.type(text);
         this.keys += Array.from(text).length;
     }
 
     async press(key) {
+        trace(`press ${key}`);
         await this.page.keyboard.press(key);
         this.keys++;
     }

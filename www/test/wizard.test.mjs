@@ -2,6 +2,12 @@
 // playwright-core), on the stand-in harness page with Ext JS 6.2: driven
 // like a person would, with the exact requests and messages checked and a
 // screenshot of every page saved under target/gui-screenshots/.
+//
+// Two switches help when a step does not take: SMBGW_TRACE_FILE=<path>
+// appends a timeline of the page's focus, pointer and key events and of
+// the user's steps; SMBGW_STRETCH_EXT=1 makes the deferred work of Ext JS
+// several times slower, which a user that relies on timing does not
+// survive.
 
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -10,6 +16,7 @@ import { join } from 'node:path';
 
 import {
     SCREENSHOTS, User, WWW, defaultApi, launchBrowser, missingComponents, ok, requireReal, startServer,
+    stretchExt, traceEvents,
 } from './lib.mjs';
 
 const TABLE = JSON.parse(readFileSync(join(WWW, 'test', 'rules-table.json'), 'utf8'));
@@ -50,6 +57,7 @@ describe('SMB Gateway wizard', { skip }, () => {
     });
 
     // A fresh page with the storage view; the wizard polls quickly.
+    let pages = 0;
     async function openHarness() {
         server.requests.length = 0;
         server.api = defaultApi;
@@ -60,6 +68,8 @@ describe('SMB Gateway wizard', { skip }, () => {
         await page.goto(server.url);
         await page.waitForFunction(() => window.SMBGW_READY === true);
         await page.evaluate(() => { PVE.storage.SMBGatewayWizard.prototype.pollInterval = 100; });
+        await stretchExt(page);
+        await traceEvents(page, `page ${++pages}`);
         user = new User(page);
         return page;
     }
