@@ -243,77 +243,298 @@ export async function stretchExt(page) {
     });
 }
 
-// A person at the keyboard: every click and key press is counted.
+// A person at the keyboard: every click and key press is counted. Like a
+// careful person, it acts only on what is shown and enabled, and looks
+// before going on: a field has the focus before anything is typed into it,
+// a list is open before an entry is picked, and what was typed is what the
+// field shows. Should a step not take, it is done again through the page
+// (never by setting values from the script); such a retry is not counted
+// as effort, and is reported on stderr.
+//
+// Ext JS defers some of its work, and a step taken before that work is
+// done can be undone by it. `settle()` waits for all of it:
+//  - a menu's item-over focus: 100 ms after the pointer entered a menu
+//    item (Ext.menu.Menu's itemOverTask), Ext focuses that item. After a
+//    quick click on Add -> SMB Gateway the menu is hidden by then, and the
+//    focus goes to the menu's owner, the Add button behind the wizard:
+//    keys typed after that went to the button, an open list closed;
+//  - Ext.focusTask, the task behind focus(..., delay);
+//  - a field's change check (checkChangeTask, 50 ms after a key): it
+//    validates, and the message appearing or going under the field moves
+//    the fields below it;
+//  - a text field's caret placement after it got the focus (Ext.asap, a
+//    timeout of 0): it would collapse a selection made before it ran.
 export class User {
     constructor(page) {
         this.page = page;
         this.clicks = 0;
         this.keys = 0;
+        this.retries = [];
+        // The text field clicked last, where typing goes.
+        this.field = null;
     }
 
-    async click(locator) {
+    retry(what) {
+        this.retries.push(what);
+        trace(`retry: ${what}`);
+        process.stderr.write(`user: ${what}; doing it again\n`);
+        if (this.retries.length > 5) {
+            throw new Error(`too many retries: ${this.retries.join('; ')}`);
+        }
+    }
+
+    // Waits until Ext JS has nothing deferred that could move the focus or
+    // the layout (see above), and a frame is painted.
+    async settle() {
+        const quiet = () => {
+            const pending = (task) => !!(task && task.id);
+            return !pending(Ext.focusTask) &&
+                !Ext.ComponentQuery.query('menu').some((m) => pending(m.itemOverTask)) &&
+                !Ext.ComponentQuery.query('field').some((f) => pending(f.checkChangeTask));
+        };
+        do {
+            await this.page.waitForFunction(quiet, null, { polling: 'raf' });
+            // Timeouts already queued (Ext.asap) run first, then a frame.
+            await this.page.evaluate(() => new Promise((done) => setTimeout(() => requestAnimationFrame(() => done()), 0)));
+        } while (!(await this.page.evaluate(quiet)));
+    }
+
+    async click(locator, { count = true } = {}) {
         trace(`click ${locator}`);
         await locator.click();
-        this.clicks++;
+        if (count) {
+            this.clicks++;
+        }
     }
 
-    async type(text) {
-        trace(`type ${text}`);
-        await this.page.keyboard.type(text);
-        this.keys += Array.from(text).length;
-    }
-
-    async press(key) {
+    async press(key, { count = true } = {}) {
         trace(`press ${key}`);
         await this.page.keyboard.press(key);
-        this.keys++;
+        if (count) {
+            this.keys++;
+        }
     }
 
-    // The DOM element of an Ext component part, found through Ext's
-    // component query (the test needs a handle; the action is a real click).
-    async elementOf(query, part) {
-        const id = await this.page.evaluate(([q, p]) => {
-            const c = Ext.ComponentQuery.query(q).find((x) => x.isVisible(true));
-            if (!c) {
+    // The one visible component `query` finds, once it is rendered,
+    // enabled and not under a mask (Ext masks a window while it waits for
+    // the server), with Ext settled. Returns element ids of its parts.
+    async ready(query) {
+        await this.settle();
+        const handle = await this.page.waitForFunction((q) => {
+            const found = Ext.ComponentQuery.query(q).filter((x) => x.rendered && x.isVisible(true));
+            if (found.length !== 1) {
                 return null;
             }
-            const el = c[p] || c.el;
-            return (el.dom || el).id;
-        }, [query, part]);
-        if (!id) {
-            throw new Error(`no visible component ${query}`);
-        }
+            const c = found[0];
+            if (c.isDisabled() || c.isMasked(true)) {
+                return null;
+            }
+            const trigger = c.getTrigger && c.getTrigger('picker');
+            return {
+                id: c.id,
+                input: c.inputEl && c.inputEl.dom.id,
+                boxLabel: c.boxLabelEl && c.boxLabelEl.dom.id,
+                trigger: trigger && trigger.el && trigger.el.dom.id,
+                el: c.el.dom.id,
+            };
+        }, query, { polling: 'raf', timeout: 10000 }).catch((e) => {
+            throw new Error(`no single visible, enabled component ${query} (${e.message})`);
+        });
+        return handle.jsonValue();
+    }
+
+    locator(id) {
         return this.page.locator(`[id="${id}"]`);
     }
 
-    async clickField(name) {
-        await this.click(await this.elementOf(`pveSMBGatewayWizard field[name=${name}]`, 'inputEl'));
+    // Whether `fn(arg)` becomes true in the page within `timeout` ms.
+    async until(fn, arg, timeout = 2000) {
+        return this.page.waitForFunction(fn, arg, { polling: 'raf', timeout }).then(() => true, () => false);
     }
 
-    async clickRadio(name, value) {
-        await this.click(await this.elementOf(`pveSMBGatewayWizard radiofield[name=${name}][inputValue=${value}]`, 'boxLabelEl'));
+    // Whether the field `id` has the focus, Ext's and the document's.
+    async hasFocus(id) {
+        return this.page.evaluate((i) => {
+            const c = Ext.getCmp(i);
+            return !!c && c.hasFocus && document.activeElement === c.inputEl.dom;
+        }, id);
     }
 
-    async clickCheckbox(name) {
-        await this.click(await this.elementOf(`pveSMBGatewayWizard checkboxfield[name=${name}]`, 'boxLabelEl'));
+    // Clicks a text field and waits until it has the focus and Ext has
+    // placed the caret. Not for combo boxes: a second click on one closes
+    // its list (see choose()).
+    async clickField(name, { count = true } = {}) {
+        const field = await this.ready(`window field[name=${name}]`);
+        this.field = { name, ...field };
+        await this.click(this.locator(field.input), { count });
+        for (let attempt = 0; ; attempt++) {
+            const focused = await this.until((i) => {
+                const c = Ext.getCmp(i);
+                return c.hasFocus && document.activeElement === c.inputEl.dom;
+            }, field.id);
+            if (focused) {
+                await this.settle();
+                if (await this.hasFocus(field.id)) {
+                    return;
+                }
+            }
+            if (attempt === 2) {
+                const active = await this.page.evaluate(() => document.activeElement && document.activeElement.id);
+                throw new Error(`${name} does not take the focus (it is on ${active})`);
+            }
+            this.retry(`${name} did not keep the focus after a click`);
+            await this.settle();
+            await this.click(this.locator(field.input), { count: false });
+        }
     }
 
-    async clickButton(text) {
-        await this.click(this.page.locator('.x-window:visible .x-btn:visible').filter({ hasText: new RegExp(`^\\s*${text}\\s*$`) }));
+    // The field's text and selection.
+    async fieldState(id) {
+        return this.page.evaluate((i) => {
+            const dom = Ext.getCmp(i).inputEl.dom;
+            return { value: dom.value, start: dom.selectionStart, end: dom.selectionEnd };
+        }, id);
     }
 
-    async choose(comboName, itemText) {
-        await this.clickField(comboName);
-        await this.click(this.page.locator('.x-boundlist:visible .x-boundlist-item').filter({ hasText: itemText }));
+    // Types into the field clicked last; what it shows afterwards is its
+    // old text with the selection (or at the caret) replaced by `text`.
+    async type(text, { count = true } = {}) {
+        const field = this.field;
+        if (!field) {
+            throw new Error('type() before clickField(): no field to type into');
+        }
+        const before = await this.fieldState(field.id);
+        const want = before.value.slice(0, before.start) + text + before.value.slice(before.end);
+        if (count) {
+            this.keys += Array.from(text).length;
+        }
+        if (!(await this.hasFocus(field.id))) {
+            this.retry(`${field.name} lost the focus before typing "${text}"`);
+            await this.retype(field.name, want);
+            return;
+        }
+        trace(`type ${text} into ${field.name}`);
+        await this.page.keyboard.type(text);
+        const shown = await this.until(([i, w]) => Ext.getCmp(i).inputEl.dom.value === w,
+            [field.id, want]);
+        if (!shown) {
+            const now = await this.fieldState(field.id);
+            this.retry(`${field.name} shows "${now.value}" after typing "${text}", not "${want}"`);
+            await this.retype(field.name, want);
+        }
+    }
+
+    // Selects the whole text of the focused field with Control+A.
+    async selectAll({ count = true } = {}) {
+        const field = this.field;
+        await this.press('Control+A', { count });
+        for (let attempt = 0; ; attempt++) {
+            const s = await this.fieldState(field.id);
+            if (s.start === 0 && s.end === s.value.length) {
+                return;
+            }
+            if (attempt === 2) {
+                throw new Error(`Control+A does not select the text of ${field.name}`);
+            }
+            this.retry(`Control+A selected ${s.start}..${s.end} of "${s.value}" in ${field.name}`);
+            await this.settle();
+            await this.press('Control+A', { count: false });
+        }
     }
 
     // Replaces a text field's content: click, select all, type.
-    // (Ext moves the caret after a focus change a moment later, which
-    // would undo a selection made at once: wait as a person would.)
     async fill(name, text) {
         await this.clickField(name);
-        await this.page.waitForTimeout(150);
-        await this.press('Control+A');
+        await this.selectAll();
         await this.type(text);
+    }
+
+    // The retry of a step that did not take: the whole value again.
+    async retype(name, text) {
+        await this.clickField(name, { count: false });
+        await this.selectAll({ count: false });
+        const field = this.field;
+        await this.page.keyboard.type(text);
+        const s = await this.fieldState(field.id);
+        if (s.value !== text) {
+            throw new Error(`${name} shows "${s.value}" after typing "${text}" twice`);
+        }
+    }
+
+    async clickRadio(name, value) {
+        const radio = await this.ready(`window radiofield[name=${name}][inputValue=${value}]`);
+        await this.click(this.locator(radio.boxLabel));
+        await this.waitChecked(radio, true, `${name}=${value}`);
+    }
+
+    async clickCheckbox(name) {
+        const box = await this.ready(`window checkboxfield[name=${name}]`);
+        const was = await this.page.evaluate((i) => Ext.getCmp(i).getValue(), box.id);
+        await this.click(this.locator(box.boxLabel));
+        await this.waitChecked(box, !was, name);
+    }
+
+    async waitChecked(field, want, what) {
+        for (let attempt = 0; ; attempt++) {
+            const done = await this.until(([i, w]) => Ext.getCmp(i).getValue() === w,
+                [field.id, want]);
+            if (done) {
+                return;
+            }
+            if (attempt === 2) {
+                throw new Error(`${what} is not ${want ? 'checked' : 'unchecked'} after clicking it`);
+            }
+            this.retry(`${what} did not change on a click`);
+            await this.settle();
+            await this.click(this.locator(field.boxLabel), { count: false });
+        }
+    }
+
+    // A button of the window, by its text, once it is enabled.
+    async clickButton(text) {
+        const button = await this.ready(`window button[text=${JSON.stringify(text)}]`);
+        await this.click(this.locator(button.el));
+    }
+
+    // Picks an entry of a combo box as a person does: opens the list with
+    // the arrow, waits until it is shown with its entries, clicks the
+    // entry, and checks that the box shows it. The arrow is clicked again
+    // only while the list is closed (a click on an open list closes it).
+    async choose(comboName, itemText, { count = true } = {}) {
+        const combo = await this.ready(`window combobox[name=${comboName}]`);
+        const listShown = ([i, t]) => {
+            const c = Ext.getCmp(i);
+            const store = c.getStore();
+            const list = c.isExpanded && c.getPicker();
+            return !!list && list.isVisible(true) && c.hasFocus && !store.isLoading() && store.getCount() > 0 &&
+                list.all.getCount() === store.getCount() &&
+                Object.values(list.all.elements).some((el) => el.innerText.includes(t));
+        };
+        for (let attempt = 0; ; attempt++) {
+            const expanded = await this.page.evaluate((i) => Ext.getCmp(i).isExpanded, combo.id);
+            if (!expanded) {
+                await this.click(this.locator(combo.trigger), { count: count && attempt === 0 });
+            }
+            const shown = await this.until(listShown, [combo.id, itemText], 3000);
+            if (shown) {
+                break;
+            }
+            if (attempt === 2) {
+                throw new Error(`the list of ${comboName} does not open with "${itemText}"`);
+            }
+            this.retry(`the list of ${comboName} is not open after a click on its arrow`);
+            await this.settle();
+        }
+        const list = await this.page.evaluate((i) => Ext.getCmp(i).getPicker().el.dom.id, combo.id);
+        await this.click(this.locator(list).locator('.x-boundlist-item').filter({ hasText: itemText }), { count });
+        const picked = await this.until(([i, t]) => {
+            const c = Ext.getCmp(i);
+            return !c.isExpanded && c.getRawValue().includes(t);
+        }, [combo.id, itemText]);
+        if (!picked) {
+            const shows = await this.page.evaluate((i) => Ext.getCmp(i).getRawValue(), combo.id);
+            this.retry(`${comboName} shows "${shows}" after picking "${itemText}"`);
+            await this.choose(comboName, itemText, { count: false });
+        }
     }
 }

@@ -3,11 +3,14 @@
 // like a person would, with the exact requests and messages checked and a
 // screenshot of every page saved under target/gui-screenshots/.
 //
-// Two switches help when a step does not take: SMBGW_TRACE_FILE=<path>
-// appends a timeline of the page's focus, pointer and key events and of
-// the user's steps; SMBGW_STRETCH_EXT=1 makes the deferred work of Ext JS
-// several times slower, which a user that relies on timing does not
-// survive.
+// The user (User in test/lib.mjs) waits before each step for what the
+// page shows, never for a fixed time: the field has the focus, the list is
+// open, Ext JS has nothing deferred left that could move the focus or the
+// fields. Two switches help when a step does not take:
+// SMBGW_TRACE_FILE=<path> appends a timeline of the page's focus, pointer
+// and key events and of the user's steps; SMBGW_STRETCH_EXT=1 makes the
+// deferred work of Ext JS several times slower, which a user that relies on
+// timing does not survive (the suite passes with it).
 
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -76,6 +79,9 @@ describe('SMB Gateway wizard', { skip }, () => {
 
     async function closeHarness() {
         assert.deepEqual(page.errors, [], 'no script errors on the page');
+        if (user.retries.length) {
+            console.log(`steps done again: ${user.retries.join('; ')}`);
+        }
         await page.close();
     }
 
@@ -110,14 +116,14 @@ describe('SMB Gateway wizard', { skip }, () => {
     }
 
     // Waits until a corrected field shows no error any more (the message
-    // under it goes, and the fields below move up: the next click must
-    // not land where a field was before).
+    // under it goes, and the fields below move up: the user's next step
+    // waits for that, see User.settle()).
     async function waitValid(name) {
         await page.waitForFunction((n) => {
             const f = Ext.ComponentQuery.query(`pveSMBGatewayWizard field[name=${n}]`)[0];
             return !f.getActiveError();
         }, name);
-        await page.waitForTimeout(100);
+        await user.settle();
     }
 
     // The wizard's text as a person sees it: the labels and texts, and what
@@ -282,8 +288,11 @@ describe('SMB Gateway wizard', { skip }, () => {
         await user.clickButton('Close');
         await page.waitForFunction(() => Ext.ComponentQuery.query('pveSMBGatewayWizard').length === 0);
         // The storage list is reloaded, so the new storage shows.
-        await page.waitForTimeout(300);
-        assert.ok(server.requests.filter((r) => r.method === 'GET' && r.path === '/storage').length > listed, 'storage list reloaded');
+        const reloaded = () => server.requests.filter((r) => r.method === 'GET' && r.path === '/storage').length > listed;
+        for (const until = Date.now() + 5000; !reloaded() && Date.now() < until;) {
+            await new Promise((done) => setTimeout(done, 20));
+        }
+        assert.ok(reloaded(), 'storage list reloaded');
         // The effort of the flow: clicks and key presses a person makes,
         // and a keystroke-level estimate of their time (1.1 s to point and
         // click, 0.28 s a key, 1.35 s to read each of the 5 pages).
@@ -561,10 +570,7 @@ describe('SMB Gateway wizard', { skip }, () => {
         const edit = page.locator('.x-window:visible');
         const quota = await page.evaluate(() => Ext.ComponentQuery.query('field[name=smbgw-quota]')[0].getValue());
         assert.equal(quota, '50G');
-        await page.evaluate(() => Ext.ComponentQuery.query('field[name=smbgw-quota]')[0].inputEl.dom.id).then((id) => page.locator(`[id="${id}"]`).click());
-        await page.waitForTimeout(150);
-        await page.keyboard.press('Control+A');
-        await page.keyboard.type('80GB');
+        await user.fill('smbgw-quota', '80GB');
         await page.waitForFunction(() => /ambiguous/.test(document.querySelector('.x-window').innerText));
         const text = norm(await edit.innerText());
         assert.ok(text.includes('Status: active'), text);
