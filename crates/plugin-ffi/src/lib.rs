@@ -174,12 +174,17 @@ fn gateway_with_password(
     }
 }
 
-/// The files a configuration names.
-fn paths(config: &Config) -> Result<Paths, Failure> {
+/// Checks a configuration without touching a file: absolute paths only.
+fn check_config(config: &Config) -> Result<(), Failure> {
     absolute("sandbox", &config.sandbox)?;
     absolute("registry", &config.registry)?;
     absolute("state_dir", &config.state_dir)?;
-    absolute("samba_conf", &config.samba_conf)?;
+    absolute("samba_conf", &config.samba_conf)
+}
+
+/// The files a configuration names.
+fn paths(config: &Config) -> Result<Paths, Failure> {
+    check_config(config)?;
     let mut paths = match &config.sandbox {
         Some(dir) => {
             std::fs::create_dir_all(dir).map_err(|e| Failure {
@@ -270,6 +275,42 @@ enum Request {
     },
 }
 
+impl Request {
+    /// The `op` it was asked as.
+    fn op(&self) -> &'static str {
+        match self {
+            Request::Version => "version",
+            Request::Validate { .. } => "validate",
+            Request::Create { .. } => "create",
+            Request::Delete { .. } => "delete",
+            Request::List { .. } => "list",
+            Request::Show { .. } => "show",
+            Request::Status { .. } => "status",
+            Request::Usage { .. } => "usage",
+            Request::SetQuota { .. } => "set_quota",
+            Request::Apply { .. } => "apply",
+            Request::Metrics { .. } => "metrics",
+        }
+    }
+
+    /// Its configuration (`None` for `version`).
+    fn config(&self) -> Option<&Config> {
+        match self {
+            Request::Version => None,
+            Request::Validate { config, .. }
+            | Request::Create { config, .. }
+            | Request::Delete { config, .. }
+            | Request::List { config }
+            | Request::Show { config, .. }
+            | Request::Status { config, .. }
+            | Request::Usage { config, .. }
+            | Request::SetQuota { config, .. }
+            | Request::Apply { config, .. }
+            | Request::Metrics { config, .. } => Some(config),
+        }
+    }
+}
+
 fn id(s: &str) -> Result<ShareId, Failure> {
     Ok(ShareId::new(s)?)
 }
@@ -281,13 +322,62 @@ fn to_value<T: serde::Serialize>(v: &T) -> Value {
 /// Progress of long operations is not reported through the ABI.
 fn quiet(_: usize, _: usize, _: &str) {}
 
-fn handle(request: &str) -> Result<Value, Failure> {
-    let req: Request =
-        serde_json::from_str(request).map_err(|e| bad_request(format!("bad request: {e}")))?;
-    Ok(match req {
-        Request::Version => {
-            json!({"version": VERSION.trim_end_matches('\0'), "api": SMBGW_API_VERSION})
+/// Reads a request: a UTF-8 JSON object with a known `op` and its fields.
+/// Runs nothing.
+fn parse_request(request: Option<&[u8]>) -> Result<Request, Failure> {
+    let Some(bytes) = request else {
+        return Err(bad_request("the request is a NULL pointer"));
+    };
+    let text = std::str::from_utf8(bytes)
+        .map_err(|e| bad_request(format!("the request is not UTF-8: {e}")))?;
+    serde_json::from_str(text).map_err(|e| bad_request(format!("bad request: {e}")))
+}
+
+fn version() -> Value {
+    json!({"version": VERSION.trim_end_matches('\0'), "api": SMBGW_API_VERSION})
+}
+
+/// What can be said about a request without running a tool or reading a
+/// file: the checks of its fields that are pure (the spec's
+/// [`ShareSpec::validate`], share ids, the quota, the configuration's
+/// paths).
+fn dry_run(req: &Request) -> Result<Value, Failure> {
+    match req {
+        Request::Version => return Ok(version()),
+        Request::Validate { spec, .. } | Request::Create { spec, .. } => spec.validate()?,
+        Request::Delete { id: i, .. }
+        | Request::Show { id: i, .. }
+        | Request::Status { id: i, .. }
+        | Request::Usage { id: i, .. } => {
+            id(i)?;
         }
+        Request::SetQuota { id: i, quota, .. } => {
+            smbgw_core::parse_quota(quota)?;
+            id(i)?;
+        }
+        Request::Apply { id: i, .. } | Request::Metrics { id: i, .. } => {
+            i.as_deref().map(id).transpose()?;
+        }
+        Request::List { .. } => {}
+    }
+    if let Some(config) = req.config() {
+        check_config(config)?;
+    }
+    Ok(json!({"op": req.op(), "dry_run": true}))
+}
+
+/// For the fuzz target: the answer `smbgw_call` gives to `request` when it
+/// does not parse, and for one that parses, a dry answer
+/// (`{"ok":true,"op":...,"dry_run":true}` or the error of a pure check)
+/// without running anything.
+#[doc(hidden)]
+pub fn check_request(request: &[u8]) -> String {
+    guarded(|| dry_run(&parse_request(Some(request))?))
+}
+
+fn handle(req: Request) -> Result<Value, Failure> {
+    Ok(match req {
+        Request::Version => version(),
         Request::Validate { spec, config } => {
             let plan = gateway(config)?.plan_create(&spec)?;
             let steps: Vec<String> = plan.steps.iter().map(|s| plan.describe(s)).collect();
@@ -349,14 +439,7 @@ fn panic_message(p: &(dyn std::any::Any + Send)) -> String {
 
 /// Renders the answer to `request` (never panics).
 fn answer(request: Option<&[u8]>) -> String {
-    guarded(|| {
-        let Some(bytes) = request else {
-            return Err(bad_request("the request is a NULL pointer"));
-        };
-        let text = std::str::from_utf8(bytes)
-            .map_err(|e| bad_request(format!("the request is not UTF-8: {e}")))?;
-        handle(text)
-    })
+    guarded(|| handle(parse_request(request)?))
 }
 
 /// Runs `f`, catching a panic, and renders its outcome as the answer.
@@ -462,6 +545,27 @@ mod tests {
         assert!(v["error"]["message"].as_str().unwrap().contains("boom"));
         let out = guarded(|| std::panic::panic_any(42u8));
         assert!(out.contains("unknown panic"), "{out}");
+    }
+
+    #[test]
+    fn check_request_answers_dry_without_running_anything() {
+        let v =
+            |req: &str| -> Value { serde_json::from_str(&check_request(req.as_bytes())).unwrap() };
+        assert_eq!(v(r#"{"op":"version"}"#)["api"], SMBGW_API_VERSION);
+        let spec = r#"{"id":"office","backend":{"type":"dir","root":"/nonexistent-smbgw"},"volume":{"name":"office","existing":false},"mode":"native"}"#;
+        // A create that would run tools: only its spec is checked.
+        let a = v(&format!(r#"{{"op":"create","spec":{spec}}}"#));
+        assert_eq!(a, json!({"ok": true, "op": "create", "dry_run": true}));
+        assert!(!std::path::Path::new("/nonexistent-smbgw").exists());
+        let a = v(r#"{"op":"delete","id":"bad]id"}"#);
+        assert_eq!(a["error"]["code"], "input", "{a}");
+        let a = v(r#"{"op":"set_quota","id":"team","quota":"ten"}"#);
+        assert_eq!(a["error"]["code"], "input", "{a}");
+        let a = v(r#"{"op":"list","config":{"registry":"shares.cfg"}}"#);
+        assert_eq!(a["error"]["code"], "bad_request", "{a}");
+        let a = v("{not json");
+        assert_eq!(a["error"]["code"], "bad_request", "{a}");
+        assert_eq!(check_request(b"\xff"), answer(Some(b"\xff")));
     }
 
     #[test]
