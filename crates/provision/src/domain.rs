@@ -245,44 +245,70 @@ pub fn probe(runner: &dyn Runner, conf: &Path, realm: &str) -> Result<DomainInfo
         }
         Err(e) => return Err(e.into()),
     };
-    let dc = field(&info, "LDAP server name")
-        .or_else(|| field(&info, "LDAP server"))
-        .unwrap_or_default()
-        .to_owned();
-    let offset: i64 = field(&info, "Server time offset")
-        .and_then(|v| v.parse().ok())
-        .ok_or_else(|| Error::ToolOutput {
-            tool: "net ads info",
-            problem: format!("no `Server time offset` line in {info:?}"),
-        })?;
-    if offset.abs() > MAX_CLOCK_SKEW_SECS {
-        return Err(problem(
-            realm,
-            DomainProblem::ClockSkew,
-            format!(
-                "this host's clock is {} s {} the domain controller {dc} (Kerberos allows {MAX_CLOCK_SKEW_SECS} s); synchronize it (chrony or systemd-timesyncd, with the DC as a time source), then re-run",
-                offset.abs(),
-                if offset < 0 { "ahead of" } else { "behind" }
-            ),
-        ));
-    }
+    let ads = parse_ads_info(realm, &info)?;
     let wg = runner.run(&as_member(
         net(conf).args(["ads", "workgroup"]),
         realm,
         None,
     ))?;
-    let workgroup = field(&wg.stdout_str(), "Workgroup")
-        .filter(|w| !w.is_empty())
-        .ok_or_else(|| Error::ToolOutput {
-            tool: "net ads workgroup",
-            problem: format!("no `Workgroup:` line in {:?}", wg.stdout_str()),
-        })?
-        .to_owned();
     Ok(DomainInfo {
-        workgroup,
+        workgroup: parse_ads_workgroup(&wg.stdout_str())?,
+        dc: ads.dc,
+        time_offset_secs: ads.time_offset_secs,
+    })
+}
+
+/// What `net ads info` says that [`probe`] needs.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AdsInfo {
+    /// The DC that answered (`LDAP server name`, else `LDAP server`;
+    /// empty when neither is given).
+    pub dc: String,
+    /// `Server time offset`: its clock minus ours, in seconds, at most
+    /// [`MAX_CLOCK_SKEW_SECS`] either way.
+    pub time_offset_secs: i64,
+}
+
+/// Reads `net ads info` output (`Key: value` lines) and refuses a clock
+/// skew Kerberos would not accept. Pure: what [`probe`] does with the text.
+pub fn parse_ads_info(realm: &str, info: &str) -> Result<AdsInfo> {
+    let dc = field(info, "LDAP server name")
+        .or_else(|| field(info, "LDAP server"))
+        .unwrap_or_default()
+        .to_owned();
+    let offset: i64 = field(info, "Server time offset")
+        .and_then(|v| v.parse().ok())
+        .ok_or_else(|| Error::ToolOutput {
+            tool: "net ads info",
+            problem: format!("no `Server time offset` line in {info:?}"),
+        })?;
+    if offset.unsigned_abs() > MAX_CLOCK_SKEW_SECS.unsigned_abs() {
+        return Err(problem(
+            realm,
+            DomainProblem::ClockSkew,
+            format!(
+                "this host's clock is {} s {} the domain controller {dc} (Kerberos allows {MAX_CLOCK_SKEW_SECS} s); synchronize it (chrony or systemd-timesyncd, with the DC as a time source), then re-run",
+                offset.unsigned_abs(),
+                if offset < 0 { "ahead of" } else { "behind" }
+            ),
+        ));
+    }
+    Ok(AdsInfo {
         dc,
         time_offset_secs: offset,
     })
+}
+
+/// Reads the domain's NetBIOS name from `net ads workgroup` output
+/// (`Workgroup: CORP`).
+pub fn parse_ads_workgroup(out: &str) -> Result<String> {
+    Ok(field(out, "Workgroup")
+        .filter(|w| !w.is_empty())
+        .ok_or_else(|| Error::ToolOutput {
+            tool: "net ads workgroup",
+            problem: format!("no `Workgroup:` line in {out:?}"),
+        })?
+        .to_owned())
 }
 
 /// `net ads join createcomputer=` wants the OU as a path from the top
@@ -525,6 +551,34 @@ mod tests {
             calls[1].contains("--option=realm=CORP.EXAMPLE.COM"),
             "{calls:?}"
         );
+    }
+
+    #[test]
+    fn ads_output_is_read_without_running_net() {
+        let realm = "CORP.EXAMPLE.COM";
+        let info = parse_ads_info(
+            realm,
+            "LDAP server: 10.0.0.1\nLDAP server name: dc1.corp.example.com\nServer time offset: -2\n",
+        )
+        .unwrap();
+        assert_eq!(info.dc, "dc1.corp.example.com");
+        assert_eq!(info.time_offset_secs, -2);
+        assert_eq!(
+            parse_ads_info(realm, "LDAP server: 10.0.0.1\nServer time offset: 300\n")
+                .unwrap()
+                .dc,
+            "10.0.0.1"
+        );
+        // The most negative offset overflowed `abs` (found by the
+        // `tool_output` fuzz target); it is a skew like any other.
+        let e = parse_ads_info(realm, "Server time offset: -9223372036854775808\n").unwrap_err();
+        assert!(
+            e.to_string().contains("9223372036854775808 s ahead of"),
+            "{e}"
+        );
+        assert!(parse_ads_info(realm, "LDAP server: x\n").is_err());
+        assert_eq!(parse_ads_workgroup(" Workgroup : CORP \n").unwrap(), "CORP");
+        assert!(parse_ads_workgroup("Workgroup:\n").is_err());
     }
 
     #[test]
