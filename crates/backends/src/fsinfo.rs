@@ -71,13 +71,16 @@ pub(crate) fn allocated_bytes(root: &Path) -> Result<u64> {
 
 /// One line of `/proc/self/mountinfo`: mount point and filesystem type.
 #[derive(Debug, PartialEq, Eq)]
-pub(crate) struct Mount {
-    pub(crate) point: PathBuf,
-    pub(crate) fs_type: String,
+pub struct Mount {
+    /// The mount point (field 5), unescaped.
+    pub point: PathBuf,
+    /// The filesystem type (the first field after ` - `).
+    pub fs_type: String,
 }
 
-/// Parses `/proc/self/mountinfo` text.
-pub(crate) fn parse_mountinfo(text: &str) -> Vec<Mount> {
+/// Parses `/proc/self/mountinfo` text; lines without a mount point and a
+/// filesystem type are skipped.
+pub fn parse_mountinfo(text: &str) -> Vec<Mount> {
     text.lines()
         .filter_map(|line| {
             let (left, right) = line.split_once(" - ")?;
@@ -100,7 +103,9 @@ fn unescape_octal(s: &str) -> String {
     while i < b.len() {
         if b[i] == b'\\' && i + 4 <= b.len() {
             let oct = &b[i + 1..i + 4];
-            if oct.iter().all(|c| (b'0'..=b'7').contains(c)) {
+            // A byte is at most \377; anything else is not an escape.
+            if (b'0'..=b'3').contains(&oct[0]) && oct[1..].iter().all(|c| (b'0'..=b'7').contains(c))
+            {
                 out.push((oct[0] - b'0') * 64 + (oct[1] - b'0') * 8 + (oct[2] - b'0'));
                 i += 4;
                 continue;
@@ -204,6 +209,10 @@ mod tests {
         );
         assert_eq!(unescape_octal(r"a\134b\011"), "a\\b\t");
         assert_eq!(unescape_octal(r"trail\04"), r"trail\04");
+        // Above \377 is no byte: kept as it is (this overflowed, found by
+        // the `tool_output` fuzz target).
+        assert_eq!(unescape_octal(r"a\777b\400"), r"a\777b\400");
+        assert_eq!(unescape_octal(r"\377"), "\u{fffd}");
     }
 
     #[test]

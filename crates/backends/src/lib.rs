@@ -57,6 +57,9 @@ pub use ceph::CephClient;
 pub use cephfs::CephFsBackend;
 pub use dir::DirBackend;
 pub use error::{Error, Result};
+/// For the fuzz targets: the mount table parser.
+#[doc(hidden)]
+pub use fsinfo::{parse_mountinfo, Mount};
 pub use fsinfo::{statvfs_usage, users_of};
 pub use name::VolumeName;
 pub use quota::{Quota, QuotaProblem};
