@@ -223,15 +223,37 @@ pub fn parse_snapshot_created(out: &str) -> Result<u64> {
     })
 }
 
-/// `YYYY-MM-DD HH:MM:SS[.frac]` (UTC) to epoch seconds.
+/// `YYYY-MM-DD HH:MM:SS[.frac]` (UTC) to epoch seconds: plain digits, a
+/// date that exists from 1970 to 9999, a time of day (second 60 for a
+/// leap second).
 fn parse_utc(s: &str) -> Option<u64> {
+    fn fields<const N: usize>(s: &str, sep: char) -> Option<[i64; N]> {
+        let mut out = [0; N];
+        let mut parts = s.split(sep);
+        for f in &mut out {
+            let p = parts.next()?;
+            if p.is_empty() || p.len() > 4 || !p.bytes().all(|b| b.is_ascii_digit()) {
+                return None;
+            }
+            *f = p.parse().ok()?;
+        }
+        parts.next().is_none().then_some(out)
+    }
     let (date, time) = s.split_once(' ')?;
-    let mut d = date.split('-').map(|x| x.parse::<i64>().ok());
-    let (y, m, day) = (d.next()??, d.next()??, d.next()??);
+    let [y, m, day] = fields::<3>(date, '-')?;
     let time = time.split('.').next()?;
-    let mut t = time.split(':').map(|x| x.parse::<i64>().ok());
-    let (hh, mm, ss) = (t.next()??, t.next()??, t.next()??);
-    if !(1..=12).contains(&m) || !(1..=31).contains(&day) || hh > 23 || mm > 59 || ss > 60 {
+    let [hh, mm, ss] = fields::<3>(time, ':')?;
+    let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    let month_days = match m {
+        2 if leap => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    };
+    if y < 1970 || !(1..=12).contains(&m) || !(1..=month_days).contains(&day) {
+        return None;
+    }
+    if hh > 23 || mm > 59 || ss > 60 {
         return None;
     }
     // Howard Hinnant's days_from_civil.
@@ -300,5 +322,20 @@ mod tests {
         assert_eq!(parse_utc("2024-01-02 03:04:05.123"), Some(1_704_164_645));
         assert_eq!(parse_utc("2024-13-02 03:04:05"), None);
         assert_eq!(parse_utc("garbage"), None);
+        assert_eq!(parse_utc("2024-02-29 00:00:00"), Some(1_709_164_800));
+        // Found by the `tool_output` fuzz target: a huge year overflowed,
+        // signs and dates that do not exist were read as times.
+        for bad in [
+            "9223372036854775807-01-02 03:04:05",
+            "2024-01-02 -3:04:05",
+            "+2024-01-02 03:04:05",
+            "2024-02-30 03:04:05",
+            "2023-02-29 03:04:05",
+            "2024-01-02-07 03:04:05",
+            "2024-01-02 03:04:05:06",
+            "1969-12-31 23:59:59",
+        ] {
+            assert_eq!(parse_utc(bad), None, "{bad}");
+        }
     }
 }
