@@ -127,10 +127,12 @@ pub const MP_KEYS: &[&str] = &[
     "volume",
 ];
 
-/// A VMID: 100 to 999999999 (lower ids are reserved).
+/// A VMID: 100 to 999999999 (lower ids are reserved), written in plain
+/// digits (pve-common's `pve-vmid`, `^[1-9][0-9]{2,8}$`).
 pub fn check_vmid(id: &str) -> Result<(), String> {
+    let digits = id.bytes().all(|b| b.is_ascii_digit());
     match id.parse::<u64>() {
-        Ok(n) if (100..=999_999_999).contains(&n) && !id.starts_with('0') => Ok(()),
+        Ok(n) if digits && (100..=999_999_999).contains(&n) && !id.starts_with('0') => Ok(()),
         _ => Err(format!(
             "VMID {id:?} must be a number from 100 to 999999999"
         )),
@@ -332,5 +334,22 @@ pub fn check(name: &str, value: &str) -> Result<(), String> {
         Format::Net => check_net(value),
         Format::MountPoint => check_mp(value),
         Format::RootFs => check_rootfs(value),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn vmids_are_plain_digits_in_proxmox_range() {
+        for ok in ["100", "105", "999999999"] {
+            assert_eq!(check_vmid(ok), Ok(()), "{ok}");
+        }
+        // `+562` parses as a u64 but Proxmox refuses it (found by the
+        // `registry` fuzz target).
+        for bad in ["+562", "99", "0100", "1000000000", "", "1e3", " 100"] {
+            assert!(check_vmid(bad).is_err(), "{bad}");
+        }
     }
 }
