@@ -323,8 +323,9 @@ mod tests {
         assert_eq!(parse_utc("2024-13-02 03:04:05"), None);
         assert_eq!(parse_utc("garbage"), None);
         assert_eq!(parse_utc("2024-02-29 00:00:00"), Some(1_709_164_800));
-        // Found by the `tool_output` fuzz target: a huge year overflowed,
-        // signs and dates that do not exist were read as times.
+        // Seen in review and confirmed by the `tool_output` fuzz target
+        // (seeds `regression-utc_*`): a huge year overflowed, signs and
+        // dates that do not exist were read as times.
         for bad in [
             "9223372036854775807-01-02 03:04:05",
             "2024-01-02 -3:04:05",

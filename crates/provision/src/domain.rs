@@ -569,8 +569,9 @@ mod tests {
                 .dc,
             "10.0.0.1"
         );
-        // The most negative offset overflowed `abs` (found by the
-        // `tool_output` fuzz target); it is a skew like any other.
+        // The most negative offset overflowed `abs` (seen in review; the
+        // `tool_output` fuzz target panicked on it, its seed
+        // `regression-ads_min`); it is a skew like any other.
         let e = parse_ads_info(realm, "Server time offset: -9223372036854775808\n").unwrap_err();
         assert!(
             e.to_string().contains("9223372036854775808 s ahead of"),
