@@ -175,12 +175,7 @@ proptest! {
         let reg = FakeRegistry::default();
         let r = runner();
         let initial = w.state(&reg);
-        let fault = Fault {
-            step,
-            when: if after { FaultWhen::After } else { FaultWhen::Before },
-            action: FaultAction::Fail,
-        };
-        let err = run_create(&w, &reg, &r, Some(fault)).unwrap_err();
+        let err = run_create(&w, &reg, &r, Some(fail_at(step, after))).unwrap_err();
         prop_assert!(matches!(err, Error::Injected { .. }), "{}", err);
         prop_assert_eq!(w.state(&reg), initial);
     }
@@ -270,11 +265,7 @@ fn a_failed_rollback_reports_both_errors_and_keeps_the_journal() {
         ..Default::default()
     };
     let r = runner();
-    let fault = Fault {
-        step: 6,
-        when: FaultWhen::After,
-        action: FaultAction::Fail,
-    };
+    let fault = fail_at(6, true);
     let err = run_create(&w, &reg, &r, Some(fault)).unwrap_err();
     let msg = err.to_string();
     assert!(matches!(err, Error::RollbackFailed { .. }), "{msg}");
@@ -296,11 +287,7 @@ fn delete_failure_re_serves_the_share() {
     let served = w.state(&reg);
     let plan = plan_delete(&request().share, "team", true, "dir", "smbd");
     let ctx = w.context(&r, &reg, None);
-    let fault = Fault {
-        step: 1,
-        when: FaultWhen::After,
-        action: FaultAction::Fail,
-    };
+    let fault = fail_at(1, true);
     let err = Executor::new(w.root.join("state"))
         .with_fault(Some(fault))
         .run(&plan, &ctx, &|_, _, _| {})
@@ -371,11 +358,7 @@ fn a_resumed_run_that_fails_also_undoes_the_interrupted_runs_later_steps() {
     .unwrap();
     // ... and the re-run fails early (step 2, before): everything the
     // interrupted run did is undone too.
-    let fail_early = Fault {
-        step: 2,
-        when: FaultWhen::Before,
-        action: FaultAction::Fail,
-    };
+    let fail_early = fail_at(2, false);
     let err = Executor::new(w.root.join("state"))
         .with_fault(Some(fail_early))
         .run(&plan, &ctx, &|_, _, _| {})
@@ -435,4 +418,270 @@ fn a_failure_after_the_join_leaves_the_domain_again() {
         ADMIN_CONF
     );
     assert!(reg.records.lock().unwrap().is_empty());
+}
+
+/// A domain that remembers whether this host is joined: `net ads join`
+/// and `net ads leave` change it, `net ads testjoin` reports it; every
+/// other tool succeeds (`getent group` names gid 0).
+#[derive(Default)]
+struct FakeDomain {
+    joined: Mutex<bool>,
+    log: Mutex<Vec<String>>,
+}
+
+impl FakeDomain {
+    fn joined(&self) -> bool {
+        *self.joined.lock().unwrap()
+    }
+
+    /// The `net ads` verbs run so far (`join`, `leave`), in order.
+    fn changes(&self) -> Vec<String> {
+        self.log
+            .lock()
+            .unwrap()
+            .iter()
+            .filter_map(|l| {
+                ["ads join", "ads leave"]
+                    .into_iter()
+                    .find(|v| l.contains(v))
+                    .map(|v| v.trim_start_matches("ads ").to_owned())
+            })
+            .collect()
+    }
+}
+
+impl runner::Runner for FakeDomain {
+    fn run(&self, cmd: &runner::Cmd) -> Result<runner::Output, runner::RunError> {
+        let argv = cmd.argv();
+        self.log.lock().unwrap().push(argv.join(" "));
+        let net_ads = |verb: &str| {
+            cmd.program() == "net" && argv.windows(2).any(|w| w[0] == "ads" && w[1] == verb)
+        };
+        let ok = |stdout: &str| {
+            Ok(runner::Output {
+                stdout: stdout.as_bytes().to_vec(),
+                stderr: Vec::new(),
+            })
+        };
+        let mut joined = self.joined.lock().unwrap();
+        if net_ads("testjoin") && !*joined {
+            return Err(runner::RunError::Failed {
+                argv,
+                status: runner::ExitStatus::Code(255),
+                stdout: String::new(),
+                stderr: "Join to domain is not valid".into(),
+            });
+        }
+        if net_ads("join") {
+            *joined = true;
+        }
+        if net_ads("leave") {
+            *joined = false;
+        }
+        if cmd.program() == "getent" {
+            return ok("smbgw:x:0:\n");
+        }
+        ok("")
+    }
+}
+
+fn membership() -> provision::domain::Membership {
+    provision::domain::Membership {
+        realm: "CORP.EXAMPLE.COM".into(),
+        workgroup: "CORP".into(),
+        join_user: "Administrator".into(),
+        ou: None,
+        netbios_name: None,
+    }
+}
+
+/// The plan of a native domain share's create, as core makes it: the join
+/// after PrepareSamba, before the volume and the share.
+fn domain_create_plan(first: bool) -> provision::Plan {
+    domain_create_plan_of(&request(), first)
+}
+
+fn domain_create_plan_of(req: &CreateRequest, first: bool) -> provision::Plan {
+    let mut plan = plan_create(req, "dir", "smbd");
+    plan.steps.insert(
+        1,
+        provision::Step::JoinDomain {
+            membership: membership(),
+            first,
+        },
+    );
+    plan
+}
+
+/// Runs `plan` on the fake domain with `fault`.
+fn run_on_domain(
+    w: &World,
+    reg: &FakeRegistry,
+    d: &FakeDomain,
+    plan: &provision::Plan,
+    fault: Option<Fault>,
+    pw: Option<&runner::Secret>,
+) -> Result<(), Error> {
+    let ctx = Context {
+        backend: &w.backend,
+        samba: &w.samba,
+        runner: d,
+        registrar: reg,
+        containers: None,
+        ha: None,
+        domain_password: pw,
+    };
+    Executor::new(w.root.join("state"))
+        .with_fault(fault)
+        .run(plan, &ctx, &|_, _, _| {})
+}
+
+fn fail_at(step: usize, after: bool) -> Fault {
+    Fault {
+        step,
+        when: if after {
+            FaultWhen::After
+        } else {
+            FaultWhen::Before
+        },
+        action: FaultAction::Fail,
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(32))]
+    /// The first domain share: whatever step fails, the rollback leaves
+    /// the files, the registry and the membership as they were: a host
+    /// that joined leaves again (join, then leave), one that did not get
+    /// that far never touched the domain.
+    #[test]
+    fn a_failing_first_domain_create_leaves_no_membership_behind(step in 1usize..=7, after in any::<bool>()) {
+        let w = World::new();
+        let reg = FakeRegistry::default();
+        let d = FakeDomain::default();
+        let pw = runner::Secret::new("Join-pw-1");
+        let initial = w.state(&reg);
+        let plan = domain_create_plan(true);
+        prop_assert_eq!(plan.steps.len(), 7);
+        let err = run_on_domain(&w, &reg, &d, &plan, Some(fail_at(step, after)), Some(&pw)).unwrap_err();
+        prop_assert!(matches!(err, Error::Injected { .. }), "{}", err);
+        prop_assert_eq!(w.state(&reg), initial);
+        prop_assert!(!d.joined());
+        let joined_before_the_fault = step > 2 || (step == 2 && after);
+        let expected: Vec<String> = if joined_before_the_fault {
+            vec!["join".into(), "leave".into()]
+        } else {
+            vec![]
+        };
+        prop_assert_eq!(d.changes(), expected);
+    }
+
+    /// A further share of a domain this host is already a member of:
+    /// its rollback never leaves (the other shares still need the
+    /// membership), and the domain settings stay.
+    #[test]
+    fn a_failing_further_domain_create_keeps_the_membership(step in 1usize..=7, after in any::<bool>()) {
+        let w = World::new();
+        let reg = FakeRegistry::default();
+        let d = FakeDomain::default();
+        let pw = runner::Secret::new("Join-pw-1");
+        // The first share's create made the host a member.
+        run_on_domain(&w, &reg, &d, &domain_create_plan(true), None, Some(&pw)).unwrap();
+        let include = std::fs::read_to_string(w.root.join("samba/pve-smbgateway.conf")).unwrap();
+        prop_assert!(include.contains("realm = CORP.EXAMPLE.COM"), "{}", include);
+        let mut req = request();
+        req.share.name = "sales".into();
+        req.volume = "sales".into();
+        let second = domain_create_plan_of(&req, false);
+        let reg2 = FakeRegistry::default();
+        let before = w.state(&reg2);
+        let err = run_on_domain(&w, &reg2, &d, &second, Some(fail_at(step, after)), None).unwrap_err();
+        prop_assert!(matches!(err, Error::Injected { .. }), "{}", err);
+        prop_assert_eq!(w.state(&reg2), before);
+        prop_assert!(d.joined());
+        prop_assert_eq!(d.changes(), vec!["join".to_string()]);
+    }
+
+    /// The last domain share's delete: a failure at any step, also after
+    /// the leave, restores the share and the membership (the undo of a
+    /// leave joins again, with the password given to the delete).
+    #[test]
+    fn a_failing_last_domain_delete_restores_share_and_membership(step in 1usize..=4, after in any::<bool>()) {
+        let w = World::new();
+        let reg = FakeRegistry::default();
+        let d = FakeDomain::default();
+        let pw = runner::Secret::new("Join-pw-1");
+        run_on_domain(&w, &reg, &d, &domain_create_plan(true), None, Some(&pw)).unwrap();
+        std::fs::write(w.root.join("vols/team/data.txt"), "precious").unwrap();
+        let served = w.state(&reg);
+        let mut plan = plan_delete(&request().share, "team", false, "dir", "smbd");
+        plan.steps.push(provision::Step::LeaveDomain { membership: membership() });
+        let err = run_on_domain(&w, &reg, &d, &plan, Some(fail_at(step, after)), Some(&pw)).unwrap_err();
+        prop_assert!(matches!(err, Error::Injected { .. }), "{}", err);
+        prop_assert_eq!(w.state(&reg), served);
+        prop_assert!(d.joined());
+        let left = step == 4 && after;
+        let expected: Vec<String> = if left {
+            vec!["join".into(), "leave".into(), "join".into()]
+        } else {
+            vec!["join".into()]
+        };
+        prop_assert_eq!(d.changes(), expected);
+        prop_assert_eq!(
+            std::fs::read_to_string(w.root.join("vols/team/data.txt")).unwrap(),
+            "precious"
+        );
+    }
+}
+
+/// Undoing a leave without the join password cannot join again: the
+/// rollback says so (and how to finish), instead of claiming success.
+#[test]
+fn undoing_a_leave_without_the_password_reports_it() {
+    let w = World::new();
+    let reg = FakeRegistry::default();
+    let d = FakeDomain::default();
+    let pw = runner::Secret::new("Join-pw-1");
+    run_on_domain(&w, &reg, &d, &domain_create_plan(true), None, Some(&pw)).unwrap();
+    let mut plan = plan_delete(&request().share, "team", false, "dir", "smbd");
+    plan.steps.push(provision::Step::LeaveDomain {
+        membership: membership(),
+    });
+    let err = run_on_domain(&w, &reg, &d, &plan, Some(fail_at(4, true)), None).unwrap_err();
+    let msg = err.to_string();
+    assert!(matches!(err, Error::RollbackFailed { .. }), "{msg}");
+    assert!(msg.contains("--ad-password-file"), "{msg}");
+    assert!(msg.contains("pve-smbgateway apply"), "{msg}");
+    assert!(!d.joined());
+    assert!(w.root.join("state/journal/team.json").exists());
+}
+
+/// A join that the domain refuses leaves nothing: no include file, the
+/// administrator's smb.conf as it was, no registry record, and the
+/// error names the problem.
+#[test]
+fn a_refused_join_changes_nothing() {
+    let w = World::new();
+    let reg = FakeRegistry::default();
+    let r = RecordingRunner::new();
+    for _ in 0..2 {
+        r.on(
+            ["net", "-s"],
+            Reply::fail(255, "Join to domain is not valid"),
+        );
+    }
+    r.on(
+        ["net", "-s"],
+        Reply::fail(255, "Failed to join domain: Logon failure"),
+    );
+    let initial = w.state(&reg);
+    let pw = runner::Secret::new("Wrong-pw-1");
+    let ctx = w.context(&r, &reg, Some(&pw));
+    let err = Executor::new(w.root.join("state"))
+        .run(&domain_create_plan(true), &ctx, &|_, _, _| {})
+        .unwrap_err();
+    let msg = err.to_string();
+    assert!(msg.contains("wrong user name or password"), "{msg}");
+    assert_eq!(w.state(&reg), initial);
+    assert!(!r.transcript().contains("ads leave"), "{}", r.transcript());
 }

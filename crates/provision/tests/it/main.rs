@@ -6,5 +6,6 @@
 #![allow(clippy::unwrap_used)]
 
 mod exec;
+mod pct;
 mod plan;
 mod samba;
