@@ -491,3 +491,108 @@ fn audited_share_logs_file_operations_to_syslog() {
         "the file names are logged: {all}"
     );
 }
+
+/// `user add|passwd|del` against the real smbd: a new password replaces
+/// the old one at once, a user still allowed on a share is not removed,
+/// removing a user removes the system account only when the gateway made
+/// it (an administrator's account stays), and the files a user wrote stay.
+#[test]
+fn smb_users_added_changed_and_removed() {
+    let Some(sb) = sandbox("smb_users_added_changed_and_removed") else {
+        return;
+    };
+    let c = client_dir(&sb);
+    let getent = |name: &str| {
+        sb.ns_command("getent")
+            .args(["passwd", name])
+            .output()
+            .unwrap()
+            .status
+            .success()
+    };
+    // bob is new: the gateway makes his system account.
+    let out = sb.run_stdin(&["user", "add", "bob"], b"Bob-pw-1\n");
+    assert!(
+        ok(&out).contains("new system account without home or shell"),
+        "{}",
+        text(&out.stdout)
+    );
+    assert!(getent("bob"));
+    // carol's account is the administrator's: it is used as it is.
+    ok(&sb
+        .ns_command("useradd")
+        .args(["--system", "--no-create-home", "carol"])
+        .output()
+        .unwrap());
+    let out = sb.run_stdin(
+        &["user", "add", "carol", "--output-format", "json"],
+        b"Carol-pw-1\n",
+    );
+    let v: serde_json::Value = serde_json::from_str(&ok(&out)).unwrap();
+    assert_eq!(v["created_account"], false, "{v}");
+
+    ok(&sb.run(&["create", "team", "--mode", "native", "--users", "bob,carol"]));
+    std::fs::write(c.join("b.txt"), "from bob").unwrap();
+    ok(&sb.smbclient("team", "bob", "Bob-pw-1", "put b.txt b.txt", &[], &c));
+    ok(&sb.smbclient("team", "carol", "Carol-pw-1", "ls", &[], &c));
+
+    // A new password: the old one is refused from now on.
+    ok(&sb.run_stdin(&["user", "passwd", "bob"], b"Bob-pw-2\n"));
+    let old = sb.smbclient("team", "bob", "Bob-pw-1", "ls", &[], &c);
+    assert!(!old.status.success());
+    assert!(
+        text(&old.stdout).contains("NT_STATUS_LOGON_FAILURE"),
+        "{}",
+        text(&old.stdout)
+    );
+    ok(&sb.smbclient("team", "bob", "Bob-pw-2", "get b.txt b-back.txt", &[], &c));
+    assert_eq!(
+        std::fs::read_to_string(c.join("b-back.txt")).unwrap(),
+        "from bob"
+    );
+
+    // Still allowed on `team`: not removed, and nothing changed.
+    let out = sb.run(&["user", "del", "bob"]);
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("still allowed on share(s) team"),
+        "{}",
+        text(&out.stderr)
+    );
+    ok(&sb.smbclient("team", "bob", "Bob-pw-2", "ls", &[], &c));
+
+    let path = {
+        let v: serde_json::Value =
+            serde_json::from_str(&ok(&sb.run(&["show", "team", "--output-format", "json"])))
+                .unwrap();
+        std::path::PathBuf::from(v["path"].as_str().unwrap())
+    };
+    ok(&sb.run(&["delete", "team"]));
+    let out = ok(&sb.run(&["user", "del", "bob"]));
+    assert!(
+        out.contains("removed smb user `bob` and its system account"),
+        "{out}"
+    );
+    assert!(!getent("bob"));
+    let out = ok(&sb.run(&["user", "del", "carol"]));
+    assert!(!out.contains("system account"), "{out}");
+    assert!(getent("carol"), "the administrator's account stays");
+    let listed = ok(&sb.run(&["user", "list"]));
+    assert!(
+        !listed.lines().any(|l| l == "bob" || l == "carol"),
+        "{listed}"
+    );
+    // What bob wrote is kept with the volume.
+    assert_eq!(
+        std::fs::read_to_string(path.join("b.txt")).unwrap(),
+        "from bob"
+    );
+    // Removing again: a clear error.
+    let out = sb.run(&["user", "del", "bob"]);
+    assert_eq!(out.status.code(), Some(3));
+    assert!(
+        text(&out.stderr).contains("does not exist"),
+        "{}",
+        text(&out.stderr)
+    );
+}
