@@ -6,6 +6,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod exec;
+mod lxc;
 mod pct;
 mod plan;
 mod samba;
