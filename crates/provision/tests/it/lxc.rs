@@ -87,25 +87,12 @@ fn world() -> World {
 
 /// A privileged container (no subordinate id ranges needed on the host).
 fn ct(ip: IpConfig) -> ContainerConfig {
-    ContainerConfig {
-        id: "smbgw-team".into(),
-        hostname: "smbgw-team".into(),
-        memory_mb: 128,
-        swap_mb: 0,
-        cores: 1,
-        unprivileged: false,
-        network: Network::Bridge {
-            bridge: "br0".into(),
-            vlan: Some(20),
-            ip,
-        },
-        mount_point: "/srv/smb/team".into(),
-        shared: false,
-        rootfs_storage: None,
-        rootfs_gib: 2,
-        domain_member: false,
-        audit: false,
-    }
+    let network = Network::Bridge {
+        bridge: "br0".into(),
+        vlan: Some(20),
+        ip,
+    };
+    crate::team_container("smbgw-team", false, network)
 }
 
 fn read(p: &Path) -> String {

@@ -36,21 +36,7 @@ fn driver(network: Network) -> PctDriver {
 }
 
 fn ct(unprivileged: bool) -> ContainerConfig {
-    ContainerConfig {
-        id: "120".into(),
-        hostname: "smbgw-team".into(),
-        memory_mb: 128,
-        swap_mb: 0,
-        cores: 1,
-        unprivileged,
-        network: bridge(),
-        mount_point: "/srv/smb/team".into(),
-        shared: false,
-        rootfs_storage: None,
-        rootfs_gib: 2,
-        domain_member: false,
-        audit: false,
-    }
+    crate::team_container("120", unprivileged, bridge())
 }
 
 /// The commands run, one line each, program first.
