@@ -79,6 +79,9 @@ pub(crate) const FUZZ_TARGETS: &[(&str, u64)] = &[
     ("smbconf_config", 5_000),
     ("ctdb_files", 80_000),
     ("ha_inputs", 1_500_000),
+    ("registry", 330_000),
+    ("tool_output", 400_000),
+    ("ffi_request", 250_000),
 ];
 
 /// How long each fuzz target runs.
