@@ -214,3 +214,107 @@ fn concurrent_calls_from_many_threads() {
         }
     });
 }
+
+#[test]
+fn explicit_files_override_the_sandbox_and_a_bad_sandbox_is_named() {
+    let a = tempfile::tempdir().unwrap();
+    let b = tempfile::tempdir().unwrap();
+    register(a.path(), "team");
+    // The sandbox is b, but the registry is a's.
+    let config = json!({
+        "sandbox": b.path(),
+        "registry": a.path().join("shares.cfg"),
+        "state_dir": b.path().join("elsewhere"),
+    });
+    let l = call(&json!({"op": "list", "config": config}));
+    assert_eq!(l["shares"][0]["spec"]["id"], "team", "{l}");
+    assert_eq!(l["shares"].as_array().unwrap().len(), 1);
+    let l = call(&json!({"op": "list", "config": {"sandbox": b.path()}}));
+    assert_eq!(l["shares"], json!([]), "{l}");
+    // A sandbox that cannot be created: the path and the reason.
+    let file = b.path().join("a-file");
+    std::fs::write(&file, "x").unwrap();
+    let (code, msg) = error_of(&call(
+        &json!({"op": "list", "config": {"sandbox": file.join("sub")}}),
+    ));
+    assert_eq!(code, "other");
+    assert!(
+        msg.starts_with(&format!("cannot create {}", file.join("sub").display())),
+        "{msg}"
+    );
+}
+
+/// More configurations than the library keeps gateways for: every call
+/// still answers from its own files.
+#[test]
+fn each_configuration_gets_its_own_gateway_also_after_eviction() {
+    let dirs: Vec<tempfile::TempDir> = (0..10).map(|_| tempfile::tempdir().unwrap()).collect();
+    for (i, d) in dirs.iter().enumerate() {
+        register(d.path(), &format!("share{i}"));
+    }
+    for round in 0..2 {
+        for (i, d) in dirs.iter().enumerate() {
+            let l = call(&json!({"op": "list", "config": {"sandbox": d.path()}}));
+            assert_eq!(
+                l["shares"][0]["spec"]["id"],
+                format!("share{i}"),
+                "round {round}: {l}"
+            );
+        }
+    }
+}
+
+/// The fuzz target's entry: a request that does not parse gets exactly
+/// `smbgw_call`'s answer; one that parses gets a dry answer or the error
+/// of a pure check, and nothing runs or is written.
+#[test]
+fn check_request_answers_like_smbgw_call_without_running_anything() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("volumes");
+    for bad in [
+        &b"{not json"[..],
+        b"{\"op\":\"explode\"}",
+        b"\xff",
+        b"{\"op\":\"list\",\"config\":{\"sandbox\":\"rel\"}}",
+    ] {
+        let dry: Value = serde_json::from_str(&smbgw_plugin::check_request(bad)).unwrap();
+        assert_eq!(dry, call_bytes(bad), "{}", String::from_utf8_lossy(bad));
+    }
+    let spec = json!({
+        "id": "office",
+        "backend": {"type": "dir", "root": root},
+        "volume": {"name": "office", "existing": false},
+        "mode": "native",
+    });
+    let config = json!({"sandbox": dir.path().join("never-made")});
+    let dry = |req: Value| -> Value {
+        serde_json::from_str(&smbgw_plugin::check_request(req.to_string().as_bytes())).unwrap()
+    };
+    assert_eq!(
+        dry(json!({"op": "create", "spec": spec, "config": config})),
+        json!({"ok": true, "op": "create", "dry_run": true})
+    );
+    assert_eq!(
+        dry(json!({"op": "version"})),
+        call(&json!({"op": "version"}))
+    );
+    for (req, code, want) in [
+        (json!({"op": "delete", "id": "bad]id"}), "input", "share id"),
+        (
+            json!({"op": "set_quota", "id": "x", "quota": "ten"}),
+            "input",
+            "invalid quota",
+        ),
+        (json!({"op": "metrics", "id": "a\nb"}), "input", "share id"),
+    ] {
+        let (c, msg) = error_of(&dry(req.clone()));
+        assert_eq!(c, code, "{req}");
+        assert!(msg.contains(want), "{req}: {msg}");
+    }
+    let mut quota = spec.clone();
+    quota["quota"] = json!("0");
+    assert_eq!(dry(json!({"op": "validate", "spec": quota}))["ok"], false);
+    assert!(dry(json!({"op": "apply"}))["ok"].as_bool().unwrap());
+    assert!(!dir.path().join("never-made").exists());
+    assert!(!root.exists());
+}
