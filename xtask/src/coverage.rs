@@ -102,7 +102,12 @@ pub(crate) fn install_deps() -> Result<()> {
 /// table and fails when a floor is broken.
 pub(crate) fn test_with_coverage() -> Result<()> {
     let root = root();
-    // cargo-llvm-cov removes the profiles of earlier runs first.
+    // `--no-report` implies `--no-clean`: without this, the profiles and
+    // test binaries of earlier runs would be merged into this run's
+    // figures.
+    run(Command::new("cargo")
+        .current_dir(&root)
+        .args(["llvm-cov", "clean", "--workspace"]))?;
     let tests = run(Command::new("cargo")
         .current_dir(&root)
         .env("SMBGW_REQUIRE_REAL", "1")
@@ -121,7 +126,18 @@ pub(crate) fn test_with_coverage() -> Result<()> {
 pub(crate) fn report() -> Result<()> {
     let out = summary_path();
     std::fs::create_dir_all(out.parent().context("coverage directory")?)?;
-    run(Command::new("cargo").current_dir(root()).args([
+    let profiles = std::fs::read_dir(root().join("target/llvm-cov-target"))
+        .map(|d| {
+            d.filter_map(|e| e.ok())
+                .filter(|e| e.path().extension().is_some_and(|x| x == "profraw"))
+                .count()
+        })
+        .unwrap_or(0);
+    if profiles == 0 {
+        bail!("no coverage profiles in target/llvm-cov-target: run `cargo xtask coverage` first");
+    }
+    let mut cmd = Command::new("cargo");
+    cmd.current_dir(root()).args([
         "llvm-cov",
         "report",
         "--json",
@@ -136,11 +152,37 @@ pub(crate) fn report() -> Result<()> {
         &ignore_regex(),
         "--output-path",
         out.to_str().context("the target directory is not UTF-8")?,
-    ]))?;
+    ]);
+    eprintln!("xtask: running {cmd:?}");
+    let output = cmd
+        .output()
+        .with_context(|| format!("cannot start {cmd:?}"))?;
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    eprint!("{stderr}");
+    if !output.status.success() {
+        bail!("{cmd:?} failed with {}", output.status);
+    }
+    let skipped = stderr
+        .lines()
+        .filter(|l| l.contains("invalid instrumentation profile data"))
+        .count();
+    if skipped > max_skipped(profiles) {
+        bail!(
+            "{skipped} of {profiles} coverage profiles are unreadable (more than a killed process or two explains); the figures would be incomplete"
+        );
+    }
     let json: Value = serde_json::from_slice(&std::fs::read(&out)?)
         .with_context(|| format!("{} is not llvm-cov JSON", out.display()))?;
     let table = Table::from_export(&json, &root())?;
     print!("{}", table.render());
+    println!("profiles: {profiles} found, {skipped} skipped as truncated");
+    let missing = table.missing(&members()?);
+    if !missing.is_empty() {
+        bail!(
+            "no coverage figures for workspace member(s) {}: their tests did not run or wrote no profile",
+            missing.join(", ")
+        );
+    }
     for (path, why) in EXCLUDED {
         println!("excluded: {path}  ({why})");
     }
@@ -149,6 +191,48 @@ pub(crate) fn report() -> Result<()> {
         bail!("coverage below the floor:\n  {}", broken.join("\n  "));
     }
     Ok(())
+}
+
+/// How many unreadable profiles a run of `profiles` may have: a process
+/// killed while writing its profile is expected now and then, a whole
+/// class of them is not.
+fn max_skipped(profiles: usize) -> usize {
+    (profiles / 100).max(3)
+}
+
+/// The workspace members' directories (`crates/core`), without
+/// [`EXCLUDED`] ones: each must appear in the report.
+fn members() -> Result<Vec<String>> {
+    let out = Command::new("cargo")
+        .current_dir(root())
+        .args(["metadata", "--no-deps", "--format-version", "1"])
+        .output()
+        .context("cargo metadata")?;
+    if !out.status.success() {
+        bail!(
+            "cargo metadata failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let meta: Value = serde_json::from_slice(&out.stdout).context("cargo metadata JSON")?;
+    let root = root();
+    let mut dirs = Vec::new();
+    for p in meta["packages"]
+        .as_array()
+        .context("cargo metadata: no packages")?
+    {
+        let manifest = Path::new(p["manifest_path"].as_str().context("manifest_path")?);
+        let dir = manifest
+            .parent()
+            .and_then(|d| d.strip_prefix(&root).ok())
+            .context("a member outside the workspace")?
+            .display()
+            .to_string();
+        if !EXCLUDED.iter().any(|(x, _)| format!("{dir}/") == *x) {
+            dirs.push(dir);
+        }
+    }
+    Ok(dirs)
 }
 
 /// Covered and total lines.
@@ -222,6 +306,15 @@ impl Table {
             bail!("the coverage report names no file of the workspace");
         }
         Ok(table)
+    }
+
+    /// The `members` without a row.
+    pub(crate) fn missing(&self, members: &[String]) -> Vec<String> {
+        members
+            .iter()
+            .filter(|m| !self.crates.contains_key(*m))
+            .cloned()
+            .collect()
     }
 
     pub(crate) fn total(&self) -> Lines {
@@ -328,6 +421,24 @@ mod tests {
         assert!(broken[0].starts_with("crates/a: 84.0% of 100 lines"));
         assert!(broken[1].starts_with("workspace: 92.0%"));
         assert!(t.broken_floors(90.0, 84.0).is_empty());
+    }
+
+    #[test]
+    fn members_without_figures_are_named_and_few_truncated_profiles_are_tolerated() {
+        let json = export(vec![file("/w/crates/a/src/lib.rs", 1, 1)]);
+        let t = Table::from_export(&json, Path::new("/w")).unwrap();
+        assert_eq!(
+            t.missing(&["crates/a".into(), "crates/b".into()]),
+            ["crates/b"]
+        );
+        assert_eq!(max_skipped(10), 3);
+        assert_eq!(max_skipped(1053), 10);
+        let dirs = members().unwrap();
+        assert!(dirs.contains(&"crates/provision".to_string()), "{dirs:?}");
+        assert!(
+            !dirs.iter().any(|d| d == "xtask" || d == "crates/testkit"),
+            "{dirs:?}"
+        );
     }
 
     #[test]

@@ -168,7 +168,6 @@ fn install_deps() -> Result<()> {
         ]))?;
     }
     install_promtool()?;
-    coverage::install_deps()?;
     www::install_deps()?;
     Ok(())
 }
@@ -245,6 +244,7 @@ pub(crate) fn tempdir_path(prefix: &str) -> Result<PathBuf> {
 
 fn test() -> Result<()> {
     install_deps()?;
+    coverage::install_deps()?;
     let root = root();
     run(Command::new("cargo")
         .current_dir(&root)
@@ -277,6 +277,7 @@ fn main() -> Result<()> {
             Some("report") => coverage::report(),
             None => {
                 install_deps()?;
+                coverage::install_deps()?;
                 coverage::test_with_coverage()
             }
             Some(other) => bail!("usage: cargo xtask coverage [report] (got {other:?})"),

@@ -567,6 +567,10 @@ fn smb_users_added_changed_and_removed() {
                 .unwrap();
         std::path::PathBuf::from(v["path"].as_str().unwrap())
     };
+    let listed = ok(&sb.run(&["user", "list"]));
+    for u in ["bob", "carol"] {
+        assert!(listed.lines().any(|l| l == u), "{u} not listed: {listed}");
+    }
     ok(&sb.run(&["delete", "team"]));
     let out = ok(&sb.run(&["user", "del", "bob"]));
     assert!(

@@ -548,39 +548,46 @@ fn fail_at(step: usize, after: bool) -> Fault {
     }
 }
 
-proptest! {
-    #![proptest_config(ProptestConfig::with_cases(32))]
-    /// The first domain share: whatever step fails, the rollback leaves
-    /// the files, the registry and the membership as they were: a host
-    /// that joined leaves again (join, then leave), one that did not get
-    /// that far never touched the domain.
-    #[test]
-    fn a_failing_first_domain_create_leaves_no_membership_behind(step in 1usize..=7, after in any::<bool>()) {
+/// Every fault of a plan of `steps` steps: each step, before and after.
+fn every_fault(steps: usize) -> impl Iterator<Item = (usize, bool)> {
+    (1..=steps).flat_map(|step| [(step, false), (step, true)])
+}
+
+/// The first domain share: whatever step fails, the rollback leaves
+/// the files, the registry and the membership as they were: a host
+/// that joined leaves again (join, then leave), one that did not get
+/// that far never touched the domain.
+#[test]
+fn a_failing_first_domain_create_leaves_no_membership_behind() {
+    for (step, after) in every_fault(7) {
         let w = World::new();
         let reg = FakeRegistry::default();
         let d = FakeDomain::default();
         let pw = runner::Secret::new("Join-pw-1");
         let initial = w.state(&reg);
         let plan = domain_create_plan(true);
-        prop_assert_eq!(plan.steps.len(), 7);
-        let err = run_on_domain(&w, &reg, &d, &plan, Some(fail_at(step, after)), Some(&pw)).unwrap_err();
-        prop_assert!(matches!(err, Error::Injected { .. }), "{}", err);
-        prop_assert_eq!(w.state(&reg), initial);
-        prop_assert!(!d.joined());
+        assert_eq!(plan.steps.len(), 7);
+        let err =
+            run_on_domain(&w, &reg, &d, &plan, Some(fail_at(step, after)), Some(&pw)).unwrap_err();
+        assert!(matches!(err, Error::Injected { .. }), "{}", err);
+        assert_eq!(w.state(&reg), initial);
+        assert!(!d.joined());
         let joined_before_the_fault = step > 2 || (step == 2 && after);
         let expected: Vec<String> = if joined_before_the_fault {
             vec!["join".into(), "leave".into()]
         } else {
             vec![]
         };
-        prop_assert_eq!(d.changes(), expected);
+        assert_eq!(d.changes(), expected);
     }
+}
 
-    /// A further share of a domain this host is already a member of:
-    /// its rollback never leaves (the other shares still need the
-    /// membership), and the domain settings stay.
-    #[test]
-    fn a_failing_further_domain_create_keeps_the_membership(step in 1usize..=7, after in any::<bool>()) {
+/// A further share of a domain this host is already a member of:
+/// its rollback never leaves (the other shares still need the
+/// membership), and the domain settings stay.
+#[test]
+fn a_failing_further_domain_create_keeps_the_membership() {
+    for (step, after) in every_fault(7) {
         let w = World::new();
         let reg = FakeRegistry::default();
         let d = FakeDomain::default();
@@ -588,25 +595,28 @@ proptest! {
         // The first share's create made the host a member.
         run_on_domain(&w, &reg, &d, &domain_create_plan(true), None, Some(&pw)).unwrap();
         let include = std::fs::read_to_string(w.root.join("samba/pve-smbgateway.conf")).unwrap();
-        prop_assert!(include.contains("realm = CORP.EXAMPLE.COM"), "{}", include);
+        assert!(include.contains("realm = CORP.EXAMPLE.COM"), "{}", include);
         let mut req = request();
         req.share.name = "sales".into();
         req.volume = "sales".into();
         let second = domain_create_plan_of(&req, false);
         let reg2 = FakeRegistry::default();
         let before = w.state(&reg2);
-        let err = run_on_domain(&w, &reg2, &d, &second, Some(fail_at(step, after)), None).unwrap_err();
-        prop_assert!(matches!(err, Error::Injected { .. }), "{}", err);
-        prop_assert_eq!(w.state(&reg2), before);
-        prop_assert!(d.joined());
-        prop_assert_eq!(d.changes(), vec!["join".to_string()]);
+        let err =
+            run_on_domain(&w, &reg2, &d, &second, Some(fail_at(step, after)), None).unwrap_err();
+        assert!(matches!(err, Error::Injected { .. }), "{}", err);
+        assert_eq!(w.state(&reg2), before);
+        assert!(d.joined());
+        assert_eq!(d.changes(), vec!["join".to_string()]);
     }
+}
 
-    /// The last domain share's delete: a failure at any step, also after
-    /// the leave, restores the share and the membership (the undo of a
-    /// leave joins again, with the password given to the delete).
-    #[test]
-    fn a_failing_last_domain_delete_restores_share_and_membership(step in 1usize..=4, after in any::<bool>()) {
+/// The last domain share's delete: a failure at any step, also after
+/// the leave, restores the share and the membership (the undo of a
+/// leave joins again, with the password given to the delete).
+#[test]
+fn a_failing_last_domain_delete_restores_share_and_membership() {
+    for (step, after) in every_fault(4) {
         let w = World::new();
         let reg = FakeRegistry::default();
         let d = FakeDomain::default();
@@ -615,19 +625,22 @@ proptest! {
         std::fs::write(w.root.join("vols/team/data.txt"), "precious").unwrap();
         let served = w.state(&reg);
         let mut plan = plan_delete(&request().share, "team", false, "dir", "smbd");
-        plan.steps.push(provision::Step::LeaveDomain { membership: membership() });
-        let err = run_on_domain(&w, &reg, &d, &plan, Some(fail_at(step, after)), Some(&pw)).unwrap_err();
-        prop_assert!(matches!(err, Error::Injected { .. }), "{}", err);
-        prop_assert_eq!(w.state(&reg), served);
-        prop_assert!(d.joined());
+        plan.steps.push(provision::Step::LeaveDomain {
+            membership: membership(),
+        });
+        let err =
+            run_on_domain(&w, &reg, &d, &plan, Some(fail_at(step, after)), Some(&pw)).unwrap_err();
+        assert!(matches!(err, Error::Injected { .. }), "{}", err);
+        assert_eq!(w.state(&reg), served);
+        assert!(d.joined());
         let left = step == 4 && after;
         let expected: Vec<String> = if left {
             vec!["join".into(), "leave".into(), "join".into()]
         } else {
             vec!["join".into()]
         };
-        prop_assert_eq!(d.changes(), expected);
-        prop_assert_eq!(
+        assert_eq!(d.changes(), expected);
+        assert_eq!(
             std::fs::read_to_string(w.root.join("vols/team/data.txt")).unwrap(),
             "precious"
         );
