@@ -375,36 +375,15 @@ fn a_failure_after_the_join_leaves_the_domain_again() {
     let w = World::new();
     let reg = FakeRegistry::default();
     let r = RecordingRunner::new();
-    // Not joined (asked by the step, then by the join itself).
-    for _ in 0..2 {
-        r.on(
-            ["net", "-s"],
-            Reply::fail(255, "Join to domain is not valid"),
-        );
-    }
+    not_joined_twice(&r);
     r.on(
         ["systemctl", "restart", "winbind"],
         Reply::fail(1, "Job for winbind.service failed"),
     );
-    let membership = provision::domain::Membership {
-        realm: "CORP.EXAMPLE.COM".into(),
-        workgroup: "CORP".into(),
-        join_user: "Administrator".into(),
-        ou: None,
-        netbios_name: None,
-    };
-    let mut plan = plan_create(&request(), "dir", "smbd");
-    plan.steps.insert(
-        1,
-        provision::Step::JoinDomain {
-            membership,
-            first: true,
-        },
-    );
     let pw = runner::Secret::new("Join-pw-1");
     let ctx = w.context(&r, &reg, Some(&pw));
     let err = Executor::new(w.root.join("state"))
-        .run(&plan, &ctx, &|_, _, _| {})
+        .run(&domain_create_plan(true), &ctx, &|_, _, _| {})
         .unwrap_err();
     let t = r.transcript();
     assert!(err.to_string().contains("winbind"), "{err}");
@@ -418,6 +397,17 @@ fn a_failure_after_the_join_leaves_the_domain_again() {
         ADMIN_CONF
     );
     assert!(reg.records.lock().unwrap().is_empty());
+}
+
+/// `net ads testjoin` says "not joined" twice: asked by the step, then by
+/// the join itself.
+fn not_joined_twice(r: &RecordingRunner) {
+    for _ in 0..2 {
+        r.on(
+            ["net", "-s"],
+            Reply::fail(255, "Join to domain is not valid"),
+        );
+    }
 }
 
 /// A domain that remembers whether this host is joined: `net ads join`
@@ -677,12 +667,7 @@ fn a_refused_join_changes_nothing() {
     let w = World::new();
     let reg = FakeRegistry::default();
     let r = RecordingRunner::new();
-    for _ in 0..2 {
-        r.on(
-            ["net", "-s"],
-            Reply::fail(255, "Join to domain is not valid"),
-        );
-    }
+    not_joined_twice(&r);
     r.on(
         ["net", "-s"],
         Reply::fail(255, "Failed to join domain: Logon failure"),
