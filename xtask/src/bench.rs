@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context as _, Result};
 
-use crate::{root, run};
+use crate::{output, root, run};
 
 fn kv(text: &str) -> BTreeMap<String, String> {
     text.lines()
@@ -88,18 +88,12 @@ pub(crate) fn run_all() -> Result<()> {
         return Ok(());
     }
     // smbconf: parse throughput.
-    let out = Command::new("cargo")
-        .current_dir(&root)
-        .args(["bench", "-p", "smbconf", "--bench", "parse", "--quiet"])
-        .output()
-        .context("cargo bench")?;
-    if !out.status.success() {
-        bail!(
-            "parse benchmark failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
-    let parse = kv(&String::from_utf8_lossy(&out.stdout));
+    let out = output(
+        Command::new("cargo")
+            .current_dir(&root)
+            .args(["bench", "-p", "smbconf", "--bench", "parse", "--quiet"]),
+    )?;
+    let parse = kv(&String::from_utf8_lossy(&out));
     // smbconf: our canonical form vs testparm on the same file.
     let dir = crate::tempdir_path("bench")?;
     let file = dir.join("smb.conf");
@@ -162,33 +156,27 @@ pub(crate) fn run_all() -> Result<()> {
     let _ = writeln!(md, "| effective config (`Config::load`) | {} MB/s | | | `cargo bench -p smbconf --bench parse` |", g("config_load_mb_s"));
     let _ = writeln!(md, "| `pve-smbgateway conf canonical` vs `testparm -s` (median of 7, whole process) | {:.1} ms | testparm: {:.1} ms → **{speedup:.1}x faster**; outputs identical: {same} | ≥ 20x | `cargo xtask bench` |", t_ours.as_secs_f64() * 1e3, t_testparm.as_secs_f64() * 1e3);
     // backends: cheap vs exact usage, create + destroy cycle.
-    let out = Command::new("cargo")
-        .current_dir(&root)
-        .env("SMBGW_REQUIRE_REAL", "1")
-        .args([
-            "test",
-            "--release",
-            "-q",
-            "-p",
-            "backends",
-            "--test",
-            "it",
-            "bench_backends",
-        ])
-        .args(["--", "--ignored", "--nocapture"])
-        .output()
-        .context("backends benchmark")?;
-    if !out.status.success() {
-        bail!(
-            "backends benchmark failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
+    let out = output(
+        Command::new("cargo")
+            .current_dir(&root)
+            .env("SMBGW_REQUIRE_REAL", "1")
+            .args([
+                "test",
+                "--release",
+                "-q",
+                "-p",
+                "backends",
+                "--test",
+                "it",
+                "bench_backends",
+            ])
+            .args(["--", "--ignored", "--nocapture"]),
+    )?;
     let _ = writeln!(md, "\n## backends\n");
     let _ = writeln!(md, "Cheap usage is one `statvfs` on the served path (no process); exact usage goes through the tool (Dir: a walk of 2,000 files; ZFS: `zfs get -Hp`; CephFS: `ceph fs subvolume info`; RBD: `rbd du`). Medians: 1,000 cheap calls, 10 exact calls, 10 create + destroy cycles. ZFS is zfs-fuse on a sparse file; Ceph is a single-node Pacific cluster (memstore) on loopback, CephFS through ceph-fuse, RBD through rbd-fuse + loop + XFS. Command: `cargo test --release -p backends --test it bench_backends -- --ignored --nocapture` (inside `cargo xtask bench`).\n");
     let _ = writeln!(md, "| backend | cheap usage | exact usage (baseline) | exact / cheap (target ≥ 50x, cheap < 1 ms) | create + destroy cycle |");
     let _ = writeln!(md, "|---|---|---|---|---|");
-    for line in String::from_utf8_lossy(&out.stdout)
+    for line in String::from_utf8_lossy(&out)
         .lines()
         .filter(|l| l.starts_with("backend="))
     {

@@ -18,7 +18,7 @@ use std::process::Command;
 use anyhow::{bail, Context as _, Result};
 use serde_json::Value;
 
-use crate::{have_command, root, run};
+use crate::{have_command, output, root, run};
 
 /// The version of cargo-llvm-cov the gate is written against.
 const LLVM_COV_VERSION: &str = "0.9.1";
@@ -203,18 +203,13 @@ fn max_skipped(profiles: usize) -> usize {
 /// The workspace members' directories (`crates/core`), without
 /// [`EXCLUDED`] ones: each must appear in the report.
 fn members() -> Result<Vec<String>> {
-    let out = Command::new("cargo")
-        .current_dir(root())
-        .args(["metadata", "--no-deps", "--format-version", "1"])
-        .output()
-        .context("cargo metadata")?;
-    if !out.status.success() {
-        bail!(
-            "cargo metadata failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
-    let meta: Value = serde_json::from_slice(&out.stdout).context("cargo metadata JSON")?;
+    let out = output(Command::new("cargo").current_dir(root()).args([
+        "metadata",
+        "--no-deps",
+        "--format-version",
+        "1",
+    ]))?;
+    let meta: Value = serde_json::from_slice(&out).context("cargo metadata JSON")?;
     let root = root();
     let mut dirs = Vec::new();
     for p in meta["packages"]

@@ -17,7 +17,7 @@ use std::process::Command;
 
 use anyhow::{bail, Context as _, Result};
 
-use crate::{root, run};
+use crate::{output, root, run};
 
 /// Where the pristine chroot is kept between runs.
 pub(crate) const CHROOT_CACHE: &str = "/var/cache/pve-smbgateway-tests";
@@ -76,20 +76,6 @@ pub(crate) fn deb() -> Result<PathBuf> {
         .arg(&deb))?;
     install_test(&deb)?;
     Ok(deb)
-}
-
-fn output(cmd: &mut Command) -> Result<Vec<u8>> {
-    let out = cmd
-        .output()
-        .with_context(|| format!("cannot run {cmd:?}"))?;
-    if !out.status.success() {
-        bail!(
-            "{cmd:?} failed with {}: {}",
-            out.status,
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
-    Ok(out.stdout)
 }
 
 /// `gzip -9n` (no name or time stamp: reproducible, as lintian wants).
