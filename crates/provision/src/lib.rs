@@ -69,6 +69,9 @@ pub use plan::{
     plan_create, plan_create_lxc, plan_delete, plan_delete_lxc, ContainerRequest, CreateRequest,
     HaManager, HaNode, Op, Plan, ShareConf, Step,
 };
-pub use samba::{NativeSamba, PrivateInstance, INCLUDE_HEADER, INCLUDE_MARKER};
+pub use samba::{
+    smbd_glibc_tunables, NativeSamba, PrivateInstance, INCLUDE_HEADER, INCLUDE_MARKER,
+    SMBD_MALLOC_TUNABLES,
+};
 pub use status::{parse_smbstatus, ShareSessions};
 pub use users::{check_password, check_user_name, parse_pdbedit_list, SmbUsers, ACCOUNT_COMMENT};

@@ -134,3 +134,32 @@ fn domain_globals_come_first_and_leave_no_trace() {
     assert!(!dir.path().join("inc.conf").exists());
     assert_eq!(std::fs::read_to_string(&conf).unwrap(), original);
 }
+
+#[test]
+fn smbd_tunables_match_the_packaged_drop_in_and_yield_to_the_callers() {
+    use provision::{smbd_glibc_tunables, SMBD_MALLOC_TUNABLES};
+    let drop_in = include_str!("../../../../debian/smbd.service.d/pve-smbgateway.conf");
+    let settings: Vec<&str> = drop_in
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+        .collect();
+    assert_eq!(
+        settings,
+        [
+            "[Service]".to_owned(),
+            format!("Environment=GLIBC_TUNABLES={SMBD_MALLOC_TUNABLES}")
+        ]
+    );
+    // 16 MiB > the 8 MiB SMB2 maximum read/write; 32 MiB keeps two.
+    assert_eq!(
+        SMBD_MALLOC_TUNABLES,
+        "glibc.malloc.mmap_threshold=16777216:glibc.malloc.trim_threshold=33554432"
+    );
+    assert_eq!(smbd_glibc_tunables(None), SMBD_MALLOC_TUNABLES);
+    assert_eq!(smbd_glibc_tunables(Some(" ")), SMBD_MALLOC_TUNABLES);
+    // glibc applies the last setting of a tunable: the caller's come last.
+    assert_eq!(
+        smbd_glibc_tunables(Some("glibc.malloc.trim_threshold=0")),
+        format!("{SMBD_MALLOC_TUNABLES}:glibc.malloc.trim_threshold=0")
+    );
+}
