@@ -85,8 +85,6 @@ pub struct ZfsPool {
     dir: Option<tempfile::TempDir>,
     daemon: Option<Child>,
     shared: Option<PathBuf>,
-    /// The pool file when it is on tmpfs (removed on drop, after the pool).
-    shm_image: Option<tempfile::TempPath>,
     _guard: MutexGuard<'static, ()>,
     // Declared last: released after the pool and daemon are gone.
     _machine_lock: File,
@@ -109,17 +107,12 @@ impl ZfsPool {
 
     /// Like [`ZfsPool::new_shared`] (the mount directory is shared), with a
     /// pool file of `bytes` (sparse) instead of 512 MiB, for tests that
-    /// write large files (benchmarks). The pool file is on tmpfs
-    /// (`/dev/shm`): what zfs-fuse writes never goes to a disk, so a
-    /// benchmark measures the software stack, not the disk's writeback
-    /// (with the file under /tmp, write throughput varied by 2.5× between
-    /// runs of the same benchmark, on both sides).
+    /// write large files (benchmarks).
     pub fn with_size(test: &str, bytes: u64) -> Option<ZfsPool> {
         Self::create(test, true, bytes)
     }
 
     fn create(test: &str, shared: bool, bytes: u64) -> Option<ZfsPool> {
-        let in_memory = bytes != DEFAULT_POOL_BYTES;
         let guard = ZFS_LOCK.lock().unwrap_or_else(PoisonError::into_inner);
         // zfs-fuse is one daemon per machine: serialize with other test
         // processes too (a harness stops the daemon it started).
@@ -146,7 +139,6 @@ impl ZfsPool {
             dir: None,
             daemon: None,
             shared: None,
-            shm_image: None,
             _guard: guard,
             _machine_lock: machine_lock,
         };
@@ -176,27 +168,8 @@ impl ZfsPool {
             std::process::id(),
             POOL_COUNTER.fetch_add(1, Ordering::Relaxed)
         );
-        let img = if in_memory {
-            pool.shm_image = Some(
-                tempfile::Builder::new()
-                    .prefix("smbgw-zfs-")
-                    .suffix(".img")
-                    .tempfile_in("/dev/shm")
-                    .unwrap()
-                    .into_temp_path(),
-            );
-            pool.shm_image.as_deref().unwrap().to_owned()
-        } else {
-            dir.path().join("pool.img")
-        };
-        File::options()
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .open(&img)
-            .unwrap()
-            .set_len(bytes)
-            .unwrap();
+        let img = dir.path().join("pool.img");
+        File::create(&img).unwrap().set_len(bytes).unwrap();
         {
             use std::os::unix::fs::PermissionsExt;
             std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
