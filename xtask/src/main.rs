@@ -46,6 +46,9 @@ const APT_PACKAGES: &[&str] = &[
     "faketime",
     "ctdb",
     "zfs-fuse",
+    // zfs-fuse runs under it in the tests (`testkit::ZfsPool`): its flushes
+    // of a throwaway pool file never wait for the disk.
+    "eatmydata",
     "ceph-mon",
     "ceph-mgr",
     "ceph-osd",

@@ -38,17 +38,19 @@ pub const INCLUDE_MARKER: &str =
 /// from the heap and go back to the kernel as soon as the free top of the
 /// heap exceeds twice the (self-adjusting) mmap threshold, which two freed
 /// 8 MiB buffers do: every buffer is faulted in and zeroed again (measured:
-/// ~74,000 minor faults in the connection's smbd per GiB read) and every
+/// ~150,000 minor faults in the connection's smbd per GiB read) and every
 /// trim is a TLB shootdown across the process's threads. A fixed mmap
-/// threshold of 16 MiB keeps the buffers on the heap, and a trim threshold
-/// of 32 MiB keeps two of them when they are freed: ~4,700 faults per GiB,
-/// and cold reads from a zfs-fuse dataset 1.5–4.6 % faster in three
-/// interleaved A/Bs (BENCHMARKS.md). The price: a connection that moved
-/// large files keeps about 16 MiB more until it closes. A share container
-/// has 128 MB and may hold many idle connections, so LXC mode keeps glibc's
-/// defaults.
-pub const SMBD_MALLOC_TUNABLES: &str =
-    "glibc.malloc.mmap_threshold=16777216:glibc.malloc.trim_threshold=33554432";
+/// threshold of 16 MiB (above the 8 MiB SMB2 maximum) keeps the buffers
+/// on the heap, where a freed one is reused by the next request: ~5,000
+/// faults per GiB, and cold reads from a zfs-fuse dataset 1.5–8 % faster
+/// in interleaved A/Bs (BENCHMARKS.md). The trim threshold stays at
+/// glibc's 128 KiB (a fixed mmap threshold stops glibc from raising it),
+/// so an idle smbd returns freed memory as before; a first version that
+/// also raised it to 32 MiB kept a few hundred KiB more in the idle
+/// daemon. A connection that moved large files keeps its freed buffers
+/// until it closes; a share container has 128 MB and may hold many idle
+/// connections, so LXC mode keeps glibc's defaults.
+pub const SMBD_MALLOC_TUNABLES: &str = "glibc.malloc.mmap_threshold=16777216";
 
 /// `GLIBC_TUNABLES` for an smbd the gateway starts: [`SMBD_MALLOC_TUNABLES`]
 /// followed by the caller's own `GLIBC_TUNABLES`, if any (glibc applies the
