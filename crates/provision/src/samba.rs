@@ -30,7 +30,7 @@ pub const INCLUDE_MARKER: &str =
 /// glibc malloc settings for smbd, applied wherever the gateway decides how
 /// smbd starts: the private instance (its environment) and the host's
 /// `smbd.service` (the packaged drop-in `debian/smbd.service.d/
-/// pve-smbgateway.conf`, effective from smbd's next start). Not in LXC
+/// 10-pve-smbgateway.conf`, effective from smbd's next start). Not in LXC
 /// mode: see below.
 ///
 /// An SMB2 read or write moves up to 8 MiB, and smbd allocates a buffer of
@@ -41,8 +41,10 @@ pub const INCLUDE_MARKER: &str =
 /// ~150,000 minor faults in the connection's smbd per GiB read) and every
 /// trim is a TLB shootdown across the process's threads. A fixed mmap
 /// threshold of 16 MiB (above the 8 MiB SMB2 maximum) keeps the buffers
-/// on the heap, where a freed one is reused by the next request: ~5,000
-/// faults per GiB, and cold reads from a zfs-fuse dataset 1.5–8 % faster
+/// on the heap, where a freed one is reused by the next request as long as
+/// another allocation sits above it (a freed buffer at the very top of the
+/// heap is still trimmed): ~5,000 faults per GiB with smbclient, which
+/// keeps two reads in flight, and cold reads from a zfs-fuse dataset 1.5–8 % faster
 /// in interleaved A/Bs (BENCHMARKS.md). The trim threshold stays at
 /// glibc's 128 KiB (a fixed mmap threshold stops glibc from raising it),
 /// so an idle smbd returns freed memory as before; a first version that

@@ -138,7 +138,7 @@ fn domain_globals_come_first_and_leave_no_trace() {
 #[test]
 fn smbd_tunables_match_the_packaged_drop_in_and_yield_to_the_callers() {
     use provision::{smbd_glibc_tunables, SMBD_MALLOC_TUNABLES};
-    let drop_in = include_str!("../../../../debian/smbd.service.d/pve-smbgateway.conf");
+    let drop_in = include_str!("../../../../debian/smbd.service.d/10-pve-smbgateway.conf");
     let settings: Vec<&str> = drop_in
         .lines()
         .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
