@@ -70,8 +70,8 @@ pub use plan::{
     HaManager, HaNode, Op, Plan, ShareConf, Step,
 };
 pub use samba::{
-    smbd_glibc_tunables, NativeSamba, PrivateInstance, INCLUDE_HEADER, INCLUDE_MARKER,
-    SMBD_MALLOC_TUNABLES,
+    smbd_glibc_tunables, smbd_without_drop_in, NativeSamba, PrivateInstance, INCLUDE_HEADER,
+    INCLUDE_MARKER, SMBD_DROP_IN, SMBD_DROP_IN_MASK, SMBD_MALLOC_TUNABLES,
 };
 pub use status::{parse_smbstatus, ShareSessions};
 pub use users::{check_password, check_user_name, parse_pdbedit_list, SmbUsers, ACCOUNT_COMMENT};

@@ -64,6 +64,43 @@ pub fn smbd_glibc_tunables(inherited: Option<&str>) -> String {
     }
 }
 
+/// Where the package installs the `smbd.service` drop-in with
+/// [`SMBD_MALLOC_TUNABLES`], and where an administrator masks it.
+pub const SMBD_DROP_IN: &str = "/usr/lib/systemd/system/smbd.service.d/10-pve-smbgateway.conf";
+/// See [`SMBD_DROP_IN`].
+pub const SMBD_DROP_IN_MASK: &str = "/etc/systemd/system/smbd.service.d/10-pve-smbgateway.conf";
+
+/// The host's running smbd that started before the package's drop-in
+/// ([`SMBD_DROP_IN`]) could apply: its pid, when the drop-in is installed
+/// and not masked, `pid_dir/smbd.pid` names a live smbd (under `proc`,
+/// normally `/proc`), and that smbd has no `GLIBC_TUNABLES` at all (one
+/// with its own, an administrator's, is left alone). `None` when anything
+/// cannot be read.
+pub fn smbd_without_drop_in(
+    pid_dir: &Path,
+    drop_in: &Path,
+    mask: &Path,
+    proc: &Path,
+) -> Option<u32> {
+    if !drop_in.is_file() || mask.symlink_metadata().is_ok() {
+        return None;
+    }
+    let pid: u32 = fs::read_to_string(pid_dir.join("smbd.pid"))
+        .ok()?
+        .trim()
+        .parse()
+        .ok()?;
+    let dir = proc.join(pid.to_string());
+    if fs::read_to_string(dir.join("comm")).ok()?.trim() != "smbd" {
+        return None;
+    }
+    let environ = fs::read(dir.join("environ")).ok()?;
+    let tuned = environ
+        .split(|b| *b == 0)
+        .any(|e| e.starts_with(b"GLIBC_TUNABLES="));
+    (!tuned).then_some(pid)
+}
+
 /// A private smbd instance: all its state in one directory, listening on
 /// one loopback port.
 #[derive(Clone, Debug, PartialEq, Eq)]

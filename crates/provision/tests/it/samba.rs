@@ -160,3 +160,49 @@ fn smbd_tunables_match_the_packaged_drop_in_and_yield_to_the_callers() {
         format!("{SMBD_MALLOC_TUNABLES}:glibc.malloc.trim_threshold=0")
     );
 }
+
+#[test]
+fn an_smbd_started_before_the_drop_in_is_named_until_it_restarts() {
+    use provision::smbd_without_drop_in;
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let (pid_dir, proc) = (root.join("run/samba"), root.join("proc"));
+    let (drop_in, mask) = (root.join("lib/10-pve.conf"), root.join("etc/10-pve.conf"));
+    std::fs::create_dir_all(&pid_dir).unwrap();
+    std::fs::create_dir_all(proc.join("4242")).unwrap();
+    std::fs::create_dir_all(drop_in.parent().unwrap()).unwrap();
+    std::fs::create_dir_all(mask.parent().unwrap()).unwrap();
+    std::fs::write(pid_dir.join("smbd.pid"), "4242\n").unwrap();
+    std::fs::write(proc.join("4242/comm"), "smbd\n").unwrap();
+    std::fs::write(proc.join("4242/environ"), b"LANG=C\0PATH=/usr/bin\0").unwrap();
+    let check = || smbd_without_drop_in(&pid_dir, &drop_in, &mask, &proc);
+    // Package not installed (or an old one): nothing to say.
+    assert_eq!(check(), None);
+    std::fs::write(&drop_in, "[Service]\n").unwrap();
+    assert_eq!(check(), Some(4242));
+    // Restarted under the drop-in (glibc shows the first tunable only).
+    std::fs::write(
+        proc.join("4242/environ"),
+        b"LANG=C\0GLIBC_TUNABLES=glibc.malloc.mmap_threshold=16777216\0",
+    )
+    .unwrap();
+    assert_eq!(check(), None);
+    // An administrator's own tunables are theirs.
+    std::fs::write(
+        proc.join("4242/environ"),
+        b"GLIBC_TUNABLES=glibc.malloc.arena_max=2\0",
+    )
+    .unwrap();
+    assert_eq!(check(), None);
+    std::fs::write(proc.join("4242/environ"), b"LANG=C\0").unwrap();
+    assert_eq!(check(), Some(4242));
+    // Masked, or the pid file names another process, or no smbd runs.
+    std::os::unix::fs::symlink("/dev/null", &mask).unwrap();
+    assert_eq!(check(), None);
+    std::fs::remove_file(&mask).unwrap();
+    std::fs::write(proc.join("4242/comm"), "bash\n").unwrap();
+    assert_eq!(check(), None);
+    std::fs::write(proc.join("4242/comm"), "smbd\n").unwrap();
+    std::fs::remove_file(pid_dir.join("smbd.pid")).unwrap();
+    assert_eq!(check(), None);
+}
