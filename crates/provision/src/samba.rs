@@ -45,7 +45,7 @@ pub const INCLUDE_MARKER: &str =
 /// another allocation sits above it (a freed buffer at the very top of the
 /// heap is still trimmed): ~5,000 faults per GiB with smbclient, which
 /// keeps two reads in flight, and cold reads from a zfs-fuse dataset
-/// 1.5–8 % faster in interleaved A/Bs (BENCHMARKS.md). The trim threshold
+/// 2–8 % faster in interleaved A/Bs (BENCHMARKS.md). The trim threshold
 /// stays at glibc's 128 KiB (a fixed mmap threshold stops glibc from
 /// raising it), so an idle smbd returns freed memory as before; a first
 /// version that also raised it to 32 MiB kept a few hundred KiB more in

@@ -81,7 +81,7 @@
 //! smbd faults every 8 MiB read buffer in afresh (~150,000 minor faults
 //! per GiB read, counted as the daemon's `cminflt`); the gateway starts
 //! smbd with `provision::SMBD_MALLOC_TUNABLES`, which keeps the buffers
-//! on the heap for reuse (~5,000 faults per GiB): cold reads 1.5–4.6 % faster in three
+//! on the heap for reuse (~5,000 faults per GiB): cold reads 2–6 % faster in three
 //! interleaved A/Bs of 9 rounds and 8 % in one repeating this benchmark's
 //! sequence, writes unchanged, so our smbd and the
 //! Debian-default one now differ in that (the environment, not smb.conf);
