@@ -73,9 +73,9 @@ pub const SMBD_DROP_IN_MASK: &str = "/etc/systemd/system/smbd.service.d/10-pve-s
 /// The host's running smbd that started before the package's drop-in
 /// ([`SMBD_DROP_IN`]) could apply: its pid, when the drop-in is installed
 /// and not masked, `pid_dir/smbd.pid` names a live smbd (under `proc`,
-/// normally `/proc`), and that smbd has no `GLIBC_TUNABLES` at all (one
-/// with its own, an administrator's, is left alone). `None` when anything
-/// cannot be read.
+/// normally `/proc`; not a zombie), and that smbd has no `GLIBC_TUNABLES`
+/// at all (one with its own, an administrator's, is left alone). `None`
+/// when anything cannot be read.
 pub fn smbd_without_drop_in(
     pid_dir: &Path,
     drop_in: &Path,
@@ -85,16 +85,8 @@ pub fn smbd_without_drop_in(
     if !drop_in.is_file() || mask.symlink_metadata().is_ok() {
         return None;
     }
-    let pid: u32 = fs::read_to_string(pid_dir.join("smbd.pid"))
-        .ok()?
-        .trim()
-        .parse()
-        .ok()?;
-    let dir = proc.join(pid.to_string());
-    if fs::read_to_string(dir.join("comm")).ok()?.trim() != "smbd" {
-        return None;
-    }
-    let environ = fs::read(dir.join("environ")).ok()?;
+    let pid = live_pid(&pid_dir.join("smbd.pid"), proc, "smbd")?;
+    let environ = fs::read(proc.join(pid.to_string()).join("environ")).ok()?;
     let tuned = environ
         .split(|b| *b == 0)
         .any(|e| e.starts_with(b"GLIBC_TUNABLES="));
@@ -776,13 +768,20 @@ impl NativeSamba {
 /// The pid in a private instance's `pid/NAME.pid` when that process is
 /// alive and is `name` (a zombie still has a comm; its state tells).
 fn live_daemon(dir: &Path, name: &str) -> Option<u32> {
-    let pid: u32 = fs::read_to_string(dir.join(format!("pid/{name}.pid")))
-        .ok()?
-        .trim()
-        .parse()
-        .ok()?;
-    let comm = fs::read_to_string(format!("/proc/{pid}/comm")).ok()?;
-    let stat = fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    live_pid(
+        &dir.join(format!("pid/{name}.pid")),
+        Path::new("/proc"),
+        name,
+    )
+}
+
+/// The pid in `pid_file` when it names a live process called `name` (not a
+/// zombie), looked up under `proc` (normally `/proc`).
+fn live_pid(pid_file: &Path, proc: &Path, name: &str) -> Option<u32> {
+    let pid: u32 = fs::read_to_string(pid_file).ok()?.trim().parse().ok()?;
+    let dir = proc.join(pid.to_string());
+    let comm = fs::read_to_string(dir.join("comm")).ok()?;
+    let stat = fs::read_to_string(dir.join("stat")).ok()?;
     let state = stat.rsplit(')').next()?.split_whitespace().next()?;
     (comm.trim() == name && state != "Z").then_some(pid)
 }

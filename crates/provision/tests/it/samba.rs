@@ -174,6 +174,7 @@ fn an_smbd_started_before_the_drop_in_is_named_until_it_restarts() {
     std::fs::create_dir_all(mask.parent().unwrap()).unwrap();
     std::fs::write(pid_dir.join("smbd.pid"), "4242\n").unwrap();
     std::fs::write(proc.join("4242/comm"), "smbd\n").unwrap();
+    std::fs::write(proc.join("4242/stat"), "4242 (smbd) S 1 4242").unwrap();
     std::fs::write(proc.join("4242/environ"), b"LANG=C\0PATH=/usr/bin\0").unwrap();
     let check = || smbd_without_drop_in(&pid_dir, &drop_in, &mask, &proc);
     // Package not installed (or an old one): nothing to say.
@@ -203,6 +204,10 @@ fn an_smbd_started_before_the_drop_in_is_named_until_it_restarts() {
     std::fs::write(proc.join("4242/comm"), "bash\n").unwrap();
     assert_eq!(check(), None);
     std::fs::write(proc.join("4242/comm"), "smbd\n").unwrap();
+    std::fs::write(proc.join("4242/stat"), "4242 (smbd) Z 1 4242").unwrap();
+    assert_eq!(check(), None);
+    std::fs::write(proc.join("4242/stat"), "4242 (smbd) S 1 4242").unwrap();
+    assert_eq!(check(), Some(4242));
     std::fs::remove_file(pid_dir.join("smbd.pid")).unwrap();
     assert_eq!(check(), None);
 }
