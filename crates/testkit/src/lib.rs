@@ -206,20 +206,6 @@ impl ZfsPool {
         Some(pool)
     }
 
-    /// Does the zfs-fuse daemon run under eatmydata (its fsyncs do not wait
-    /// for the disk)? It does when this harness started it with eatmydata
-    /// installed; a daemon started otherwise before the tests may not.
-    pub fn daemon_skips_fsync() -> bool {
-        let Ok(dir) = std::fs::read_dir("/proc") else {
-            return false;
-        };
-        dir.flatten().any(|e| {
-            let p = e.path();
-            std::fs::read_to_string(p.join("comm")).is_ok_and(|c| c.trim() == "zfs-fuse")
-                && std::fs::read_to_string(p.join("maps")).is_ok_and(|m| m.contains("libeatmydata"))
-        })
-    }
-
     /// Where the pool is mounted.
     pub fn mnt(&self) -> PathBuf {
         self.dir

@@ -111,7 +111,7 @@ use smbgw_core::spec::{ShareId, VolumeRef};
 use testkit::sandbox::{feed, free_port, kill_matching, GatewaySandbox};
 use testkit::ZfsPool;
 
-use crate::{bin, ok, sandbox, text};
+use crate::{bin, ok, proc_stat, sandbox, text};
 
 const PW: &str = "Alice-pw-1";
 /// The share both smbds serve for the throughput and memory figures.
@@ -347,11 +347,7 @@ fn tree_mem(root: i32) -> Mem {
 
 /// The median of each figure over `samples` (of one process tree).
 fn median_mem(samples: &[Mem]) -> Mem {
-    let med = |f: fn(&Mem) -> u64| {
-        let mut v: Vec<u64> = samples.iter().map(f).collect();
-        v.sort_unstable();
-        v[v.len() / 2]
-    };
+    let med = |f: fn(&Mem) -> u64| median(samples.iter().map(|m| f(m) as f64).collect()) as u64;
     Mem {
         rss_kb: med(|m| m.rss_kb),
         pss_kb: med(|m| m.pss_kb),
@@ -363,18 +359,10 @@ fn median_mem(samples: &[Mem]) -> Mem {
 /// CPU seconds (user + system) of `pid` itself, and of its children that
 /// it has waited for (`/proc/PID/stat` utime + stime, cutime + cstime).
 fn cpu_secs(pid: i32) -> (f64, f64) {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-    let f: Vec<f64> = stat
-        .rsplit_once(')')
-        .map(|(_, rest)| {
-            rest.split_whitespace()
-                .map(|x| x.parse().unwrap_or(0.0))
-                .collect()
-        })
-        .unwrap_or_default();
-    // Fields 14..=17 of stat(5); `rest` starts at field 3. Clock ticks are
-    // 1/100 s on Linux (USER_HZ).
-    let g = |field: usize| f.get(field - 3).copied().unwrap_or(0.0) / 100.0;
+    let f = proc_stat(pid);
+    // Fields 14..=17 of stat(5). Clock ticks are 1/100 s on Linux
+    // (USER_HZ).
+    let g = |field: usize| f.get(field - 3).copied().unwrap_or(0) as f64 / 100.0;
     (g(14) + g(15), g(16) + g(17))
 }
 
@@ -589,9 +577,12 @@ fn bench_gateway() {
         return;
     };
     // The pool file's fsyncs must not wait for the disk, or the write
-    // figures measure the disk's mood (see `ZfsPool`).
+    // figures measure the disk's mood: zfs-fuse must run under eatmydata,
+    // as `ZfsPool` starts it when eatmydata is installed.
+    let zfs_pid = pid_of("zfs-fuse").expect("zfs-fuse runs");
     assert!(
-        ZfsPool::daemon_skips_fsync(),
+        std::fs::read_to_string(format!("/proc/{zfs_pid}/maps"))
+            .is_ok_and(|m| m.contains("libeatmydata")),
         "zfs-fuse does not run under eatmydata: install eatmydata and stop the running zfs-fuse, so that the benchmark starts its own"
     );
     let Some(sb) = sandbox("bench_gateway") else {
@@ -769,7 +760,6 @@ fn bench_gateway() {
     let mut r_cold: HashMap<&str, Vec<(f64, f64, f64)>> = HashMap::new();
     let mut r_warm: HashMap<&str, Vec<(f64, f64, f64)>> = HashMap::new();
     let mut next_read = 0usize;
-    let zfs_pid = pid_of("zfs-fuse").expect("zfs-fuse runs");
     // The smbd tree serving a method, and its size when idle.
     let server_of = |m: &str| match m {
         "local" => None,

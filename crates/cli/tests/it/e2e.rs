@@ -601,13 +601,12 @@ fn smb_users_added_changed_and_removed() {
     );
 }
 
-/// Minor page faults of `pid`'s children that it has reaped (`cminflt`).
+/// Minor page faults of `pid`'s children that it has reaped (`cminflt`,
+/// field 11 of stat(5)).
 fn reaped_faults(pid: i32) -> u64 {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
-    // Fields after the command name (which may hold spaces): state is
-    // field 3, cminflt field 11.
-    let rest = &stat[stat.rfind(')').unwrap() + 2..];
-    rest.split_whitespace().nth(8).unwrap().parse().unwrap()
+    *crate::proc_stat(pid)
+        .get(11 - 3)
+        .unwrap_or_else(|| panic!("no /proc/{pid}/stat"))
 }
 
 /// The children of `pid`.
