@@ -144,7 +144,9 @@ fn line_strategy() -> impl Strategy<Value = String> {
         "bogus",
     ]);
     // No `"`: Samba prints list items with a separator but no space unquoted
-    // (`"a,b"` becomes `a,b`), so such values do not survive a second round.
+    // (`"a,b"` becomes `a,b`), so such values do not survive a second round
+    // (corpus/88-quoted-list-separators.conf pins that to testparm). Comment
+    // lines leave it out too: after a continued line they are values.
     let value = "[ -!#-~]{0,12}";
     let ws = prop::sample::select(vec!["", " ", "\t", "   ", " \t "]);
     let eol = prop::sample::select(vec!["\n", "\r\n", "\\\n", " \\ \n"]);
@@ -152,7 +154,7 @@ fn line_strategy() -> impl Strategy<Value = String> {
         (ws.clone(), name, ws.clone(), value, eol.clone())
             .prop_map(|(a, n, b, v, e)| format!("{a}{n}{b}={b}{v}{e}")),
         (ws.clone(), "[a-zA-Z ]{0,8}", eol.clone()).prop_map(|(a, s, e)| format!("{a}[{s}]{e}")),
-        (ws.clone(), "[#;][ -~]{0,10}").prop_map(|(a, c)| format!("{a}{c}\n")),
+        (ws.clone(), "[#;][ -!#-~]{0,10}").prop_map(|(a, c)| format!("{a}{c}\n")),
         Just("\n".to_string()),
         "[ -!#-~\t\r\n]{0,20}",
     ]
