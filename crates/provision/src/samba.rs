@@ -41,18 +41,24 @@ pub const INCLUDE_MARKER: &str =
 /// ~150,000 minor faults in the connection's smbd per GiB read) and every
 /// trim is a TLB shootdown across the process's threads. A fixed mmap
 /// threshold of 16 MiB (above the 8 MiB SMB2 maximum) keeps the buffers
-/// on the heap, where a freed one is reused by the next request as long as
-/// another allocation sits above it (a freed buffer at the very top of the
-/// heap is still trimmed): ~5,000 faults per GiB with smbclient, which
-/// keeps two reads in flight, and cold reads from a zfs-fuse dataset
-/// 2–8 % faster in interleaved A/Bs (BENCHMARKS.md). The trim threshold
-/// stays at glibc's 128 KiB (a fixed mmap threshold stops glibc from
-/// raising it), so an idle smbd returns freed memory as before; a first
-/// version that also raised it to 32 MiB kept a few hundred KiB more in
-/// the idle daemon. A connection that moved large files keeps its freed buffers
-/// until it closes; a share container has 128 MB and may hold many idle
-/// connections, so LXC mode keeps glibc's defaults.
-pub const SMBD_MALLOC_TUNABLES: &str = "glibc.malloc.mmap_threshold=16777216";
+/// on the heap, where a freed one is reused by the next request, and a
+/// trim threshold of 32 MiB (a fixed mmap threshold would otherwise leave
+/// it at glibc's 128 KiB) keeps the ones freed at the heap's top, as every
+/// received write buffer is: up to three at a time (two in flight, one
+/// being received) with their headers. Measured with smbclient, which
+/// keeps two requests in flight, in the connection's smbd: 5,000–7,100
+/// faults per 256 MiB read or written, whatever the size, against 49,720
+/// per 256 MiB read with glibc's defaults and 9,500–42,000 per 256 MiB
+/// written with the mmap threshold alone (a 17 or 24 MiB trim threshold
+/// still gave 11,100 now and then); cold reads from a zfs-fuse dataset
+/// 2–8 % faster in interleaved A/Bs (BENCHMARKS.md). The cost: a
+/// connection that moved large files keeps about 16 MiB of freed buffers
+/// until it closes (glibc's defaults: about 1.5 MiB; the mmap threshold
+/// alone: the same in 7 of 9 tries).
+/// A share container has 128 MB and may hold many idle connections, so
+/// LXC mode keeps glibc's defaults.
+pub const SMBD_MALLOC_TUNABLES: &str =
+    "glibc.malloc.mmap_threshold=16777216:glibc.malloc.trim_threshold=33554432";
 
 /// `GLIBC_TUNABLES` for an smbd the gateway starts: [`SMBD_MALLOC_TUNABLES`]
 /// followed by the caller's own `GLIBC_TUNABLES`, if any (glibc applies the

@@ -150,8 +150,11 @@ fn smbd_tunables_match_the_packaged_drop_in_and_yield_to_the_callers() {
             format!("Environment=GLIBC_TUNABLES={SMBD_MALLOC_TUNABLES}")
         ]
     );
-    // 16 MiB > the 8 MiB SMB2 maximum read/write.
-    assert_eq!(SMBD_MALLOC_TUNABLES, "glibc.malloc.mmap_threshold=16777216");
+    // 16 MiB > the 8 MiB SMB2 maximum read/write; 32 MiB > three freed buffers.
+    assert_eq!(
+        SMBD_MALLOC_TUNABLES,
+        "glibc.malloc.mmap_threshold=16777216:glibc.malloc.trim_threshold=33554432"
+    );
     assert_eq!(smbd_glibc_tunables(None), SMBD_MALLOC_TUNABLES);
     assert_eq!(smbd_glibc_tunables(Some(" ")), SMBD_MALLOC_TUNABLES);
     // glibc applies the last setting of a tunable: the caller's come last.
