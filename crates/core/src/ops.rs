@@ -1588,7 +1588,7 @@ impl Gateway {
             Path::new("/proc"),
         ) {
             out.push(format!(
-                "smbd (pid {pid}) started before {} was installed: large reads are a few percent faster once smbd restarts (`systemctl restart smbd`, which disconnects its clients)",
+                "smbd (pid {pid}) started before {} was installed or updated: large reads and writes are cheaper once smbd restarts (`systemctl restart smbd`, which disconnects its clients)",
                 provision::SMBD_DROP_IN
             ));
         }

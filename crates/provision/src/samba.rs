@@ -77,26 +77,66 @@ pub const SMBD_DROP_IN: &str = "/usr/lib/systemd/system/smbd.service.d/10-pve-sm
 pub const SMBD_DROP_IN_MASK: &str = "/etc/systemd/system/smbd.service.d/10-pve-smbgateway.conf";
 
 /// The host's running smbd that started before the package's drop-in
-/// ([`SMBD_DROP_IN`]) could apply: its pid, when the drop-in is installed
-/// and not masked, `pid_dir/smbd.pid` names a live smbd (under `proc`,
-/// normally `/proc`; not a zombie), and that smbd has no `GLIBC_TUNABLES`
-/// at all (one with its own, an administrator's, is left alone). `None`
-/// when anything cannot be read.
+/// ([`SMBD_DROP_IN`]) in its current version could apply: its pid, when
+/// the drop-in is installed and not masked, `pid_dir/smbd.pid` names a
+/// live smbd (under `proc`, normally `/proc`; not a zombie), and that smbd
+/// either has no `GLIBC_TUNABLES` at all, or has the drop-in's (an older
+/// version of it: glibc leaves only the first tunable in the environment,
+/// so the one this drop-in starts with) and started before the drop-in was
+/// installed (its change time: dpkg keeps a file's modification time from
+/// the package). An smbd with an administrator's own `GLIBC_TUNABLES` is
+/// left alone. `None` when anything cannot be read.
 pub fn smbd_without_drop_in(
     pid_dir: &Path,
     drop_in: &Path,
     mask: &Path,
     proc: &Path,
 ) -> Option<u32> {
-    if !drop_in.is_file() || mask.symlink_metadata().is_ok() {
+    use std::os::unix::fs::MetadataExt;
+    let installed = fs::metadata(drop_in).ok().filter(|m| m.is_file())?.ctime();
+    if mask.symlink_metadata().is_ok() {
         return None;
     }
     let pid = live_pid(&pid_dir.join("smbd.pid"), proc, "smbd")?;
     let environ = fs::read(proc.join(pid.to_string()).join("environ")).ok()?;
-    let tuned = environ
+    let Some(tunables) = environ
         .split(|b| *b == 0)
-        .any(|e| e.starts_with(b"GLIBC_TUNABLES="));
-    (!tuned).then_some(pid)
+        .find_map(|e| e.strip_prefix(b"GLIBC_TUNABLES="))
+    else {
+        return Some(pid);
+    };
+    let first = |t: &[u8]| t.split(|b| *b == b':').next().map(<[u8]>::to_vec);
+    if first(tunables) != first(SMBD_MALLOC_TUNABLES.as_bytes()) {
+        return None;
+    }
+    (process_start(proc, pid)? < installed).then_some(pid)
+}
+
+/// When process `pid` started, in seconds since the epoch: its start time
+/// in clock ticks after boot (`proc/PID/stat`, field 22) plus the boot time
+/// (`btime` in `proc/stat`).
+fn process_start(proc: &Path, pid: u32) -> Option<i64> {
+    let stat = fs::read_to_string(proc.join(pid.to_string()).join("stat")).ok()?;
+    // Fields after the command name, which may hold spaces and parentheses,
+    // start at field 3.
+    let ticks: i64 = stat
+        .rsplit(')')
+        .next()?
+        .split_whitespace()
+        .nth(22 - 3)?
+        .parse()
+        .ok()?;
+    let btime: i64 = fs::read_to_string(proc.join("stat"))
+        .ok()?
+        .lines()
+        .find_map(|l| l.strip_prefix("btime "))?
+        .trim()
+        .parse()
+        .ok()?;
+    let hz = i64::try_from(rustix::param::clock_ticks_per_second())
+        .ok()?
+        .max(1);
+    Some(btime + ticks / hz)
 }
 
 /// A private smbd instance: all its state in one directory, listening on

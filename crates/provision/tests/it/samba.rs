@@ -177,20 +177,44 @@ fn an_smbd_started_before_the_drop_in_is_named_until_it_restarts() {
     std::fs::create_dir_all(mask.parent().unwrap()).unwrap();
     std::fs::write(pid_dir.join("smbd.pid"), "4242\n").unwrap();
     std::fs::write(proc.join("4242/comm"), "smbd\n").unwrap();
-    std::fs::write(proc.join("4242/stat"), "4242 (smbd) S 1 4242").unwrap();
+    // Booted 10,000 s ago; `started(s)`: a stat(5) line of a process that
+    // started `s` seconds after boot (field 22, in clock ticks).
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    std::fs::write(
+        proc.join("stat"),
+        format!("cpu 1 2 3\nbtime {}\n", now - 10_000),
+    )
+    .unwrap();
+    let hz = rustix::param::clock_ticks_per_second();
+    let started = |state: &str, secs: u64| {
+        format!(
+            "4242 (smbd) {state} 1 4242 4242 0 -1 4194560 0 0 0 0 0 0 0 0 20 0 1 0 {} 1000",
+            secs * hz
+        )
+    };
+    std::fs::write(proc.join("4242/stat"), started("S", 100)).unwrap();
     std::fs::write(proc.join("4242/environ"), b"LANG=C\0PATH=/usr/bin\0").unwrap();
     let check = || smbd_without_drop_in(&pid_dir, &drop_in, &mask, &proc);
     // Package not installed (or an old one): nothing to say.
     assert_eq!(check(), None);
     std::fs::write(&drop_in, "[Service]\n").unwrap();
     assert_eq!(check(), Some(4242));
-    // Restarted under the drop-in (glibc shows the first tunable only).
+    // Running under an older version of the drop-in (glibc shows the first
+    // tunable only), started before this one was installed ...
     std::fs::write(
         proc.join("4242/environ"),
         b"LANG=C\0GLIBC_TUNABLES=glibc.malloc.mmap_threshold=16777216\0",
     )
     .unwrap();
+    assert_eq!(check(), Some(4242));
+    // ... and restarted under this one (a minute from now is after the
+    // drop-in's change time).
+    std::fs::write(proc.join("4242/stat"), started("S", 10_060)).unwrap();
     assert_eq!(check(), None);
+    std::fs::write(proc.join("4242/stat"), started("S", 100)).unwrap();
     // An administrator's own tunables are theirs.
     std::fs::write(
         proc.join("4242/environ"),
@@ -207,9 +231,9 @@ fn an_smbd_started_before_the_drop_in_is_named_until_it_restarts() {
     std::fs::write(proc.join("4242/comm"), "bash\n").unwrap();
     assert_eq!(check(), None);
     std::fs::write(proc.join("4242/comm"), "smbd\n").unwrap();
-    std::fs::write(proc.join("4242/stat"), "4242 (smbd) Z 1 4242").unwrap();
+    std::fs::write(proc.join("4242/stat"), started("Z", 100)).unwrap();
     assert_eq!(check(), None);
-    std::fs::write(proc.join("4242/stat"), "4242 (smbd) S 1 4242").unwrap();
+    std::fs::write(proc.join("4242/stat"), started("S", 100)).unwrap();
     assert_eq!(check(), Some(4242));
     std::fs::remove_file(pid_dir.join("smbd.pid")).unwrap();
     assert_eq!(check(), None);
