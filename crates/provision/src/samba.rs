@@ -47,13 +47,15 @@ pub const INCLUDE_MARKER: &str =
 /// received write buffer is: up to three at a time (two in flight, one
 /// being received) with their headers. Measured with smbclient, which
 /// keeps two requests in flight, in the connection's smbd: 5,000–7,100
-/// faults per 256 MiB read or written, whatever the size, against 49,720
-/// per 256 MiB read with glibc's defaults and 9,500–42,000 per 256 MiB
-/// written with the mmap threshold alone (a 17 or 24 MiB trim threshold
+/// faults for 256 MiB read or written (its first buffers; the count does
+/// not grow with the size), against 49,720 for 256 MiB read with glibc's
+/// defaults and 9,500–42,000 for 256 MiB written with the mmap threshold
+/// alone (a 17 or 24 MiB trim threshold
 /// still gave 11,100 now and then); cold reads from a zfs-fuse dataset
-/// 2–8 % faster in interleaved A/Bs (BENCHMARKS.md). The cost: a
-/// connection that moved large files keeps about 16 MiB of freed buffers
-/// until it closes (glibc's defaults: about 1.5 MiB; the mmap threshold
+/// 2–8 % faster in interleaved A/Bs (BENCHMARKS.md). The cost: a client's
+/// connection (one smbd process per client) that moved large files keeps
+/// about 16 MiB of freed buffers until it closes (up to 32 MiB by the
+/// threshold) (glibc's defaults: about 1.5 MiB; the mmap threshold
 /// alone: the same in 7 of 9 tries).
 /// A share container has 128 MB and may hold many idle connections, so
 /// LXC mode keeps glibc's defaults.
@@ -77,66 +79,46 @@ pub const SMBD_DROP_IN: &str = "/usr/lib/systemd/system/smbd.service.d/10-pve-sm
 pub const SMBD_DROP_IN_MASK: &str = "/etc/systemd/system/smbd.service.d/10-pve-smbgateway.conf";
 
 /// The host's running smbd that started before the package's drop-in
-/// ([`SMBD_DROP_IN`]) in its current version could apply: its pid, when
+/// ([`SMBD_DROP_IN`]), in its current version, could apply: its pid, when
 /// the drop-in is installed and not masked, `pid_dir/smbd.pid` names a
 /// live smbd (under `proc`, normally `/proc`; not a zombie), and that smbd
-/// either has no `GLIBC_TUNABLES` at all, or has the drop-in's (an older
-/// version of it: glibc leaves only the first tunable in the environment,
-/// so the one this drop-in starts with) and started before the drop-in was
-/// installed (its change time: dpkg keeps a file's modification time from
-/// the package). An smbd with an administrator's own `GLIBC_TUNABLES` is
-/// left alone. `None` when anything cannot be read.
+/// either has no `GLIBC_TUNABLES` at all or has an older version of the
+/// drop-in's (one that starts with the same tunable but is not
+/// [`SMBD_MALLOC_TUNABLES`]). An smbd with an administrator's own
+/// `GLIBC_TUNABLES` is left alone. `None` when anything cannot be read.
 pub fn smbd_without_drop_in(
     pid_dir: &Path,
     drop_in: &Path,
     mask: &Path,
     proc: &Path,
 ) -> Option<u32> {
-    use std::os::unix::fs::MetadataExt;
-    let installed = fs::metadata(drop_in).ok().filter(|m| m.is_file())?.ctime();
-    if mask.symlink_metadata().is_ok() {
+    if !drop_in.is_file() || mask.symlink_metadata().is_ok() {
         return None;
     }
     let pid = live_pid(&pid_dir.join("smbd.pid"), proc, "smbd")?;
     let environ = fs::read(proc.join(pid.to_string()).join("environ")).ok()?;
-    let Some(tunables) = environ
-        .split(|b| *b == 0)
-        .find_map(|e| e.strip_prefix(b"GLIBC_TUNABLES="))
-    else {
+    let Some(tunables) = running_tunables(&environ) else {
         return Some(pid);
     };
-    let first = |t: &[u8]| t.split(|b| *b == b':').next().map(<[u8]>::to_vec);
-    if first(tunables) != first(SMBD_MALLOC_TUNABLES.as_bytes()) {
-        return None;
-    }
-    (process_start(proc, pid)? < installed).then_some(pid)
+    let first = |t: &str| t.split(':').next().map(str::to_owned);
+    (first(&tunables) == first(SMBD_MALLOC_TUNABLES) && tunables != SMBD_MALLOC_TUNABLES)
+        .then_some(pid)
 }
 
-/// When process `pid` started, in seconds since the epoch: its start time
-/// in clock ticks after boot (`proc/PID/stat`, field 22) plus the boot time
-/// (`btime` in `proc/stat`).
-fn process_start(proc: &Path, pid: u32) -> Option<i64> {
-    let stat = fs::read_to_string(proc.join(pid.to_string()).join("stat")).ok()?;
-    // Fields after the command name, which may hold spaces and parentheses,
-    // start at field 3.
-    let ticks: i64 = stat
-        .rsplit(')')
-        .next()?
-        .split_whitespace()
-        .nth(22 - 3)?
-        .parse()
-        .ok()?;
-    let btime: i64 = fs::read_to_string(proc.join("stat"))
-        .ok()?
-        .lines()
-        .find_map(|l| l.strip_prefix("btime "))?
-        .trim()
-        .parse()
-        .ok()?;
-    let hz = i64::try_from(rustix::param::clock_ticks_per_second())
-        .ok()?
-        .max(1);
-    Some(btime + ticks / hz)
+/// The `GLIBC_TUNABLES` a process started with, from its environment block
+/// (`/proc/PID/environ`). glibc parses the value in place and ends each
+/// tunable with a NUL (seen with Debian 12's glibc 2.36), so the block
+/// holds `GLIBC_TUNABLES=first` followed by one entry per further tunable;
+/// those are joined again with `:`.
+fn running_tunables(environ: &[u8]) -> Option<String> {
+    let mut entries = environ.split(|b| *b == 0);
+    let first = entries.find_map(|e| e.strip_prefix(b"GLIBC_TUNABLES="))?;
+    let mut out = String::from_utf8_lossy(first).into_owned();
+    for e in entries.take_while(|e| e.starts_with(b"glibc.") && e.contains(&b'=')) {
+        out.push(':');
+        out.push_str(&String::from_utf8_lossy(e));
+    }
+    Some(out)
 }
 
 /// A private smbd instance: all its state in one directory, listening on

@@ -166,7 +166,7 @@ fn smbd_tunables_match_the_packaged_drop_in_and_yield_to_the_callers() {
 
 #[test]
 fn an_smbd_started_before_the_drop_in_is_named_until_it_restarts() {
-    use provision::smbd_without_drop_in;
+    use provision::{smbd_without_drop_in, SMBD_MALLOC_TUNABLES};
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path();
     let (pid_dir, proc) = (root.join("run/samba"), root.join("proc"));
@@ -177,44 +177,51 @@ fn an_smbd_started_before_the_drop_in_is_named_until_it_restarts() {
     std::fs::create_dir_all(mask.parent().unwrap()).unwrap();
     std::fs::write(pid_dir.join("smbd.pid"), "4242\n").unwrap();
     std::fs::write(proc.join("4242/comm"), "smbd\n").unwrap();
-    // Booted 10,000 s ago; `started(s)`: a stat(5) line of a process that
-    // started `s` seconds after boot (field 22, in clock ticks).
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs();
-    std::fs::write(
-        proc.join("stat"),
-        format!("cpu 1 2 3\nbtime {}\n", now - 10_000),
-    )
-    .unwrap();
-    let hz = rustix::param::clock_ticks_per_second();
-    let started = |state: &str, secs: u64| {
-        format!(
-            "4242 (smbd) {state} 1 4242 4242 0 -1 4194560 0 0 0 0 0 0 0 0 20 0 1 0 {} 1000",
-            secs * hz
-        )
-    };
-    std::fs::write(proc.join("4242/stat"), started("S", 100)).unwrap();
+    std::fs::write(proc.join("4242/stat"), "4242 (smbd) S 1 4242").unwrap();
     std::fs::write(proc.join("4242/environ"), b"LANG=C\0PATH=/usr/bin\0").unwrap();
     let check = || smbd_without_drop_in(&pid_dir, &drop_in, &mask, &proc);
     // Package not installed (or an old one): nothing to say.
     assert_eq!(check(), None);
     std::fs::write(&drop_in, "[Service]\n").unwrap();
     assert_eq!(check(), Some(4242));
-    // Running under an older version of the drop-in (glibc shows the first
-    // tunable only), started before this one was installed ...
+    // Restarted under the drop-in: the environment block of a real process
+    // started with its setting (glibc splits the value in place).
+    let mut child = std::process::Command::new("sleep")
+        .arg("30")
+        .env("GLIBC_TUNABLES", SMBD_MALLOC_TUNABLES)
+        .spawn()
+        .unwrap();
+    // Once it runs `sleep` (not the forked test) and the loader is done.
+    let comm = format!("/proc/{}/comm", child.id());
+    let start = std::time::Instant::now();
+    while std::fs::read_to_string(&comm).unwrap_or_default().trim() != "sleep" {
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(5),
+            "sleep did not start"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    std::thread::sleep(std::time::Duration::from_millis(100));
+    let real = std::fs::read(format!("/proc/{}/environ", child.id())).unwrap();
+    let _ = child.kill();
+    let _ = child.wait();
+    std::fs::write(proc.join("4242/environ"), &real).unwrap();
+    assert_eq!(check(), None);
+    // The same value unsplit (a glibc that leaves it alone).
     std::fs::write(
         proc.join("4242/environ"),
-        b"LANG=C\0GLIBC_TUNABLES=glibc.malloc.mmap_threshold=16777216\0",
+        format!("LANG=C\0GLIBC_TUNABLES={SMBD_MALLOC_TUNABLES}\0PATH=/bin\0"),
+    )
+    .unwrap();
+    assert_eq!(check(), None);
+    // Running under an older version of the drop-in (the mmap threshold
+    // alone): named until it restarts.
+    std::fs::write(
+        proc.join("4242/environ"),
+        b"LANG=C\0GLIBC_TUNABLES=glibc.malloc.mmap_threshold=16777216\0PATH=/bin\0",
     )
     .unwrap();
     assert_eq!(check(), Some(4242));
-    // ... and restarted under this one (a minute from now is after the
-    // drop-in's change time).
-    std::fs::write(proc.join("4242/stat"), started("S", 10_060)).unwrap();
-    assert_eq!(check(), None);
-    std::fs::write(proc.join("4242/stat"), started("S", 100)).unwrap();
     // An administrator's own tunables are theirs.
     std::fs::write(
         proc.join("4242/environ"),
@@ -231,9 +238,9 @@ fn an_smbd_started_before_the_drop_in_is_named_until_it_restarts() {
     std::fs::write(proc.join("4242/comm"), "bash\n").unwrap();
     assert_eq!(check(), None);
     std::fs::write(proc.join("4242/comm"), "smbd\n").unwrap();
-    std::fs::write(proc.join("4242/stat"), started("Z", 100)).unwrap();
+    std::fs::write(proc.join("4242/stat"), "4242 (smbd) Z 1 4242").unwrap();
     assert_eq!(check(), None);
-    std::fs::write(proc.join("4242/stat"), started("S", 100)).unwrap();
+    std::fs::write(proc.join("4242/stat"), "4242 (smbd) S 1 4242").unwrap();
     assert_eq!(check(), Some(4242));
     std::fs::remove_file(pid_dir.join("smbd.pid")).unwrap();
     assert_eq!(check(), None);
