@@ -879,7 +879,7 @@ fn render_gateway(f: &BTreeMap<String, String>) -> String {
     );
     let _ = writeln!(
         md,
-        "| idle memory of the smbd process tree, no client: {} rounds, each restarting three smbds side by side (ours, Debian's default, and Debian's default again as the A/A control; start order rotated; the two Debian-default ones from a copy of our smbd's state files) and taking the median of 5 samples a second apart; PSS (RSS; USS = private pages), processes, median of the rounds | ours: {} ({}; {}), {} | Debian's default smb.conf: {} ({}; {}), {} | ours − default, PSS, round by round: median {} KiB, {} % interval {}…{} KiB (rounds: {}); A/A control (default again − default): median {} KiB, interval {}…{} KiB (rounds: {}); {} (PSS ratio); {} (USS) | ours ≤ default | {} | {cmd} |",
+        "| idle memory of the smbd process tree, no client: {} rounds, each restarting four smbds side by side (ours; Debian's default; Debian's default again, the A/A control; Debian's default with our malloc setting; start order rotated; the Debian-default ones from a copy of our smbd's state files) and taking the median of 5 samples a second apart; PSS (RSS; USS = private pages), processes, median of the rounds | ours: {} ({}; {}), {} | Debian's default smb.conf: {} ({}; {}), {} | ours − default, PSS, round by round: median {} KiB, {} % interval {}…{} KiB (rounds: {}); A/A control (default again − default): median {} KiB, interval {}…{} KiB (rounds: {}); our malloc setting alone (Debian's default started with it − without): median {} KiB, interval {}…{} KiB (rounds: {}); {} (PSS ratio); {} (USS) | ours ≤ default | {} | {cmd} |",
         s("mem_rounds"),
         mib("mem_idle_ours_pss_kb"),
         mib("mem_idle_ours_rss_kb"),
@@ -898,6 +898,10 @@ fn render_gateway(f: &BTreeMap<String, String>) -> String {
         s("mem_idle_aa_pss_diff_lo_kb"),
         s("mem_idle_aa_pss_diff_hi_kb"),
         s("mem_idle_aa_pss_diff_runs"),
+        s("mem_idle_tuned_pss_diff_kb"),
+        s("mem_idle_tuned_pss_diff_lo_kb"),
+        s("mem_idle_tuned_pss_diff_hi_kb"),
+        s("mem_idle_tuned_pss_diff_runs"),
         ratio("mem_idle_ours_pss_kb", "mem_idle_default_pss_kb"),
         ratio("mem_idle_ours_uss_kb", "mem_idle_default_uss_kb"),
         mem_verdict,

@@ -79,8 +79,10 @@
 //!    its descendants), our generated config vs Debian's default, each
 //!    serving the same one share. A pair of fresh starts differs by 1–2 %
 //!    either way, so [`MEM_ROUNDS`] rounds each restart our smbd, the
-//!    Debian-default one and a second Debian-default one (the A/A control),
-//!    side by side in a rotated start order, both Debian-default ones from
+//!    Debian-default one, a second Debian-default one (the A/A control)
+//!    and a third one started with our malloc setting (what the setting
+//!    alone costs an idle smbd), side by side in a rotated start order, the
+//!    Debian-default ones from
 //!    a copy of our smbd's state files (smbd maps its tdbs, and the pages
 //!    it touches depend on their history), and take the median of 5
 //!    samples a second apart (PSS shares library pages among every process
@@ -473,13 +475,20 @@ struct DebianSmbd {
     conf: PathBuf,
     pidfile: PathBuf,
     port: u16,
+    /// `GLIBC_TUNABLES` to start it with (none: glibc's defaults).
+    tunables: Option<&'static str>,
 }
 
 impl DebianSmbd {
     /// Writes the config under `dir` (serving `share_path` as [`TP`] to
     /// alice), adds alice to its passdb and starts smbd in the sandbox's
     /// mount namespace (which has alice in its private /etc).
-    fn start(sb: &GatewaySandbox, dir: &Path, share_path: &Path) -> DebianSmbd {
+    fn start(
+        sb: &GatewaySandbox,
+        dir: &Path,
+        share_path: &Path,
+        tunables: Option<&'static str>,
+    ) -> DebianSmbd {
         let debian = std::fs::read_to_string("/usr/share/samba/smb.conf")
             .expect("Debian's default /usr/share/samba/smb.conf (package samba)");
         let (mut doc, _) = smbconf::Document::parse(&debian);
@@ -540,6 +549,7 @@ impl DebianSmbd {
             pidfile: dir.join("pid/smbd.pid"),
             conf,
             port,
+            tunables,
         };
         smbd.launch(sb);
         smbd
@@ -549,6 +559,9 @@ impl DebianSmbd {
     fn launch(&self, sb: &GatewaySandbox) {
         let mut start = sb.ns_command("smbd");
         start.args(["-D", "-s"]).arg(&self.conf);
+        if let Some(t) = self.tunables {
+            start.env("GLIBC_TUNABLES", t);
+        }
         run_ok(&mut start);
         let t = Instant::now();
         while self.pid().is_none()
@@ -702,41 +715,51 @@ fn bench_gateway() {
     // Our smbd has served the create (testparm, reload-config) since it
     // started; the memory rounds below start it afresh, as they do the
     // Debian-default ones, to compare configuration against configuration.
-    // ... and by the Debian-default smbd, twice: the second one, configured
-    // alike, is the A/A control that shows how far two equal smbds differ
-    // in this run.
-    let debian = DebianSmbd::start(&sb, &sb.base().join("debian"), &ds);
-    let debian2 = DebianSmbd::start(&sb, &sb.base().join("debian2"), &ds);
+    // ... and by the Debian-default smbd, three times for the memory
+    // figures: the second one, configured alike, is the A/A control that
+    // shows how far two equal smbds differ in this run; the third one runs
+    // with our malloc setting, to tell what the setting costs an idle smbd.
+    let debian = DebianSmbd::start(&sb, &sb.base().join("debian"), &ds, None);
+    let debian2 = DebianSmbd::start(&sb, &sb.base().join("debian2"), &ds, None);
+    let debian_tuned = DebianSmbd::start(
+        &sb,
+        &sb.base().join("debian-tuned"),
+        &ds,
+        Some(provision::SMBD_MALLOC_TUNABLES),
+    );
+    let debs = [&debian, &debian2, &debian_tuned];
 
     // ---- 4. idle memory, side by side, fresh starts ---------------------
     // One pair of fresh starts differs by 1-2 % either way (shared pages
     // are split among every process mapping them, and what a fresh smbd
-    // has touched varies), so each round restarts all three smbds, in a
+    // has touched varies), so each round restarts all four smbds, in a
     // rotated order, and the verdict rests on the rounds' differences.
     eprintln!("bench_gateway: idle memory ({MEM_ROUNDS} rounds of fresh starts)");
-    let mut rounds: [Vec<Mem>; 3] = [Vec::new(), Vec::new(), Vec::new()];
+    // Ours, then the Debian-default ones in the order of `debs`.
+    let mut rounds: [Vec<Mem>; 4] = Default::default();
     for round in 0..MEM_ROUNDS {
         sb.stop_smbd();
-        debian.stop();
-        debian2.stop();
-        debian.copy_state_from(&sb.samba_dir());
-        debian2.copy_state_from(&sb.samba_dir());
-        for k in 0..3 {
-            match (round + k) % 3 {
+        for d in debs {
+            d.stop();
+        }
+        for d in debs {
+            d.copy_state_from(&sb.samba_dir());
+        }
+        for k in 0..4 {
+            match (round + k) % 4 {
                 // `user list` prepares Samba, which starts the private smbd.
                 0 => drop(ok(&sb.run(&["user", "list"]))),
-                1 => debian.launch(&sb),
-                _ => debian2.launch(&sb),
+                i => debs[i - 1].launch(&sb),
             }
         }
         std::thread::sleep(Duration::from_secs(2));
-        let pids = [
-            sb.smbd_pid().expect("our smbd runs"),
-            debian.pid().expect("Debian-default smbd runs"),
-            debian2.pid().expect("second Debian-default smbd runs"),
-        ];
+        let mut pids = vec![sb.smbd_pid().expect("our smbd runs")];
+        pids.extend(
+            debs.iter()
+                .map(|d| d.pid().expect("Debian-default smbd runs")),
+        );
         // Five samples of each, a second apart; the median of each figure.
-        let mut samples: [Vec<Mem>; 3] = [Vec::new(), Vec::new(), Vec::new()];
+        let mut samples: [Vec<Mem>; 4] = Default::default();
         for i in 0..5 {
             if i > 0 {
                 std::thread::sleep(Duration::from_secs(1));
@@ -765,6 +788,7 @@ fn bench_gateway() {
     for (key, diffs) in [
         ("mem_idle_pss_diff", pss_diff(&rounds[0], &rounds[1])),
         ("mem_idle_aa_pss_diff", pss_diff(&rounds[2], &rounds[1])),
+        ("mem_idle_tuned_pss_diff", pss_diff(&rounds[3], &rounds[1])),
     ] {
         let (med, lo, hi, cover) = median_ci(&diffs);
         set(&mut kv, format!("{key}_kb"), format!("{med:.0}"));
@@ -798,6 +822,7 @@ fn bench_gateway() {
     wait_tree_size(ours_pid, procs_ours, "client of ours gone");
     wait_tree_size(deb_pid, procs_deb, "client of Debian's gone");
     drop(debian2);
+    drop(debian_tuned);
     for (k, v) in [
         ("mem_idle_ours_rss_kb", idle_ours.rss_kb),
         ("mem_idle_ours_pss_kb", idle_ours.pss_kb),
