@@ -38,7 +38,7 @@ pub const INCLUDE_MARKER: &str =
 /// from the heap and go back to the kernel as soon as the free top of the
 /// heap exceeds twice the (self-adjusting) mmap threshold, which two freed
 /// 8 MiB buffers do: every buffer is faulted in and zeroed again (measured:
-/// ~150,000 minor faults in the connection's smbd per GiB read) and every
+/// 150,000–200,000 minor faults in the connection's smbd per GiB read) and every
 /// trim is a TLB shootdown across the process's threads. A fixed mmap
 /// threshold of 16 MiB (above the 8 MiB SMB2 maximum) keeps the buffers
 /// on the heap, where a freed one is reused by the next request, and a
@@ -52,10 +52,10 @@ pub const INCLUDE_MARKER: &str =
 /// defaults and 9,500–42,000 for 256 MiB written with the mmap threshold
 /// alone (a 17 or 24 MiB trim threshold
 /// still gave 11,100 now and then); cold reads from a zfs-fuse dataset
-/// 2–8 % faster in interleaved A/Bs (BENCHMARKS.md). The cost: a client's
-/// connection (one smbd process per client) that moved large files keeps
-/// about 16 MiB of freed buffers until it closes (up to 32 MiB by the
-/// threshold) (glibc's defaults: about 1.5 MiB; the mmap threshold
+/// 2–8 % faster in interleaved A/Bs (BENCHMARKS.md). The cost: a
+/// connection (smbd runs one process per TCP connection) that moved large
+/// files keeps typically about 16 MiB of freed buffers until it closes
+/// (the trim threshold lets up to 32 MiB stay at the heap's top) (glibc's defaults: about 1.5 MiB; the mmap threshold
 /// alone: the same in 7 of 9 tries).
 /// A share container has 128 MB and may hold many idle connections, so
 /// LXC mode keeps glibc's defaults.
@@ -82,10 +82,10 @@ pub const SMBD_DROP_IN_MASK: &str = "/etc/systemd/system/smbd.service.d/10-pve-s
 /// ([`SMBD_DROP_IN`]), in its current version, could apply: its pid, when
 /// the drop-in is installed and not masked, `pid_dir/smbd.pid` names a
 /// live smbd (under `proc`, normally `/proc`; not a zombie), and that smbd
-/// either has no `GLIBC_TUNABLES` at all or has an older version of the
-/// drop-in's (one that starts with the same tunable but is not
-/// [`SMBD_MALLOC_TUNABLES`]). An smbd with an administrator's own
-/// `GLIBC_TUNABLES` is left alone. `None` when anything cannot be read.
+/// either has no `GLIBC_TUNABLES` at all or has a value an older version of
+/// the drop-in set ([`OLDER_SMBD_MALLOC_TUNABLES`]). An smbd with any other
+/// `GLIBC_TUNABLES`, an administrator's own, is left alone. `None` when
+/// anything cannot be read.
 pub fn smbd_without_drop_in(
     pid_dir: &Path,
     drop_in: &Path,
@@ -100,16 +100,20 @@ pub fn smbd_without_drop_in(
     let Some(tunables) = running_tunables(&environ) else {
         return Some(pid);
     };
-    let first = |t: &str| t.split(':').next().map(str::to_owned);
-    (first(&tunables) == first(SMBD_MALLOC_TUNABLES) && tunables != SMBD_MALLOC_TUNABLES)
+    OLDER_SMBD_MALLOC_TUNABLES
+        .contains(&tunables.as_str())
         .then_some(pid)
 }
 
+/// The `GLIBC_TUNABLES` earlier versions of the packaged drop-in set (the
+/// mmap threshold alone, before the trim threshold was added).
+const OLDER_SMBD_MALLOC_TUNABLES: &[&str] = &["glibc.malloc.mmap_threshold=16777216"];
+
 /// The `GLIBC_TUNABLES` a process started with, from its environment block
 /// (`/proc/PID/environ`). glibc parses the value in place and ends each
-/// tunable with a NUL (seen with Debian 12's glibc 2.36), so the block
-/// holds `GLIBC_TUNABLES=first` followed by one entry per further tunable;
-/// those are joined again with `:`.
+/// tunable with a NUL (seen with Debian 12's glibc 2.36; later versions
+/// leave it whole), so the block holds `GLIBC_TUNABLES=first` followed by
+/// one entry per further tunable; those are joined again with `:`.
 fn running_tunables(environ: &[u8]) -> Option<String> {
     let mut entries = environ.split(|b| *b == 0);
     let first = entries.find_map(|e| e.strip_prefix(b"GLIBC_TUNABLES="))?;

@@ -203,10 +203,46 @@ fn an_smbd_started_before_the_drop_in_is_named_until_it_restarts() {
     }
     std::thread::sleep(std::time::Duration::from_millis(100));
     let real = std::fs::read(format!("/proc/{}/environ", child.id())).unwrap();
+    eprintln!(
+        "this glibc {} GLIBC_TUNABLES in place",
+        if real.windows(2).any(|w| w == b"\0g") {
+            "splits"
+        } else {
+            "does not split"
+        }
+    );
     let _ = child.kill();
     let _ = child.wait();
     std::fs::write(proc.join("4242/environ"), &real).unwrap();
     assert_eq!(check(), None);
+    // The same value as glibc 2.36 leaves it (split in place), last or not,
+    // and unsplit (a later glibc leaves it alone).
+    for block in [
+        format!(
+            "LANG=C\0GLIBC_TUNABLES={}\0PATH=/bin\0",
+            SMBD_MALLOC_TUNABLES.replace(':', "\0")
+        ),
+        format!(
+            "LANG=C\0GLIBC_TUNABLES={}\0",
+            SMBD_MALLOC_TUNABLES.replace(':', "\0")
+        ),
+    ] {
+        std::fs::write(proc.join("4242/environ"), block).unwrap();
+        assert_eq!(check(), None);
+    }
+    // An administrator's own values are left alone, also ones that start
+    // like ours, and an empty one.
+    for own in [
+        format!(
+            "GLIBC_TUNABLES={}\0glibc.malloc.arena_max=2\0",
+            SMBD_MALLOC_TUNABLES.replace(':', "\0")
+        ),
+        "GLIBC_TUNABLES=glibc.malloc.mmap_threshold=33554432\0".to_owned(),
+        "GLIBC_TUNABLES=\0PATH=/bin\0".to_owned(),
+    ] {
+        std::fs::write(proc.join("4242/environ"), own).unwrap();
+        assert_eq!(check(), None);
+    }
     // The same value unsplit (a glibc that leaves it alone).
     std::fs::write(
         proc.join("4242/environ"),
@@ -215,10 +251,16 @@ fn an_smbd_started_before_the_drop_in_is_named_until_it_restarts() {
     .unwrap();
     assert_eq!(check(), None);
     // Running under an older version of the drop-in (the mmap threshold
-    // alone): named until it restarts.
+    // alone): named until it restarts, also as the last entry.
     std::fs::write(
         proc.join("4242/environ"),
         b"LANG=C\0GLIBC_TUNABLES=glibc.malloc.mmap_threshold=16777216\0PATH=/bin\0",
+    )
+    .unwrap();
+    assert_eq!(check(), Some(4242));
+    std::fs::write(
+        proc.join("4242/environ"),
+        b"GLIBC_TUNABLES=glibc.malloc.mmap_threshold=16777216\0",
     )
     .unwrap();
     assert_eq!(check(), Some(4242));
