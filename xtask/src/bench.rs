@@ -981,79 +981,109 @@ mod tests {
                 .collect();
             super::render_gateway(&f)
         };
-        let md = render(&[
+        const W: &str = "| our smb.conf vs Debian's default, SMB write";
+        const R: &str = "| our smb.conf vs Debian's default, SMB read";
+        const M: &str = "| idle memory of the smbd process tree";
+        const SW: &str = "| SMB write, ";
+        const SR: &str = "| SMB read, ";
+        let ns = super::NOT_SHOWN;
+        type Case<'a> = (&'a [(&'a str, &'a str)], &'a str, &'a str);
+        let cases: &[Case] = &[
             // Faster in the typical round.
-            ("write_ours_vs_default_paired", "1.010"),
-            ("write_ours_vs_default_paired_hi", "1.100"),
-            // Slower in the typical round, but within this run's noise.
-            ("read_ours_vs_default_paired", "0.985"),
-            ("read_ours_vs_default_paired_hi", "1.004"),
-            // Higher in the typical round, within noise.
-            ("mem_idle_pss_diff_kb", "90"),
-            ("mem_idle_pss_diff_lo_kb", "-20"),
-            ("mem_idle_pss_diff_hi_kb", "240"),
-            // Round by round judged, not the ratio of the medians.
-            ("write_paired_ratio", "0.849"),
-            ("write_ratio", "0.91"),
-            ("read_paired_ratio", "0.850"),
-            ("read_ratio", "0.80"),
-        ]);
-        let w = row(&md, "| our smb.conf vs Debian's default, SMB write");
-        let r = row(&md, "| our smb.conf vs Debian's default, SMB read");
-        let m = row(&md, "| idle memory of the smbd process tree");
-        assert_eq!(verdict(&w), "yes", "{w}");
-        assert_eq!(verdict(&r), super::NOT_SHOWN, "{r}");
-        assert_eq!(verdict(&m), super::NOT_SHOWN, "{m}");
-        assert!(m.contains("interval -20…240 KiB"), "{m}");
-        assert_eq!(verdict(&row(&md, "| SMB write, ")), "**no**");
-        assert_eq!(verdict(&row(&md, "| SMB read, ")), "yes");
-        let md = render(&[
-            ("mem_idle_pss_diff_kb", "40"),
-            ("mem_idle_pss_diff_lo_kb", "12"),
-            ("read_ours_vs_default_paired", "0.950"),
-            ("read_ours_vs_default_paired_hi", "0.987"),
-        ]);
-        let m = row(&md, "| idle memory of the smbd process tree");
-        assert_eq!(verdict(&m), "**no**", "{m}");
-        let r = row(&md, "| our smb.conf vs Debian's default, SMB read");
-        assert_eq!(verdict(&r), "**no**", "{r}");
-        let md = render(&[("mem_idle_pss_diff_kb", "-5")]);
-        assert_eq!(
-            verdict(&row(&md, "| idle memory of the smbd process tree")),
-            "yes"
+            (
+                &[
+                    ("write_ours_vs_default_paired", "1.010"),
+                    ("write_ours_vs_default_paired_hi", "1.100"),
+                ],
+                W,
+                "yes",
+            ),
+            // Slower in the typical round: within noise, or not.
+            (
+                &[
+                    ("read_ours_vs_default_paired", "0.985"),
+                    ("read_ours_vs_default_paired_hi", "1.004"),
+                ],
+                R,
+                ns,
+            ),
+            (
+                &[
+                    ("read_ours_vs_default_paired", "0.950"),
+                    ("read_ours_vs_default_paired_hi", "0.987"),
+                ],
+                R,
+                "**no**",
+            ),
+            // Higher in the typical round: within noise, or not; lower.
+            (
+                &[
+                    ("mem_idle_pss_diff_kb", "90"),
+                    ("mem_idle_pss_diff_lo_kb", "-20"),
+                ],
+                M,
+                ns,
+            ),
+            (
+                &[
+                    ("mem_idle_pss_diff_kb", "40"),
+                    ("mem_idle_pss_diff_lo_kb", "12"),
+                ],
+                M,
+                "**no**",
+            ),
+            (&[("mem_idle_pss_diff_kb", "-5")], M, "yes"),
+            // Judged round by round, not on the ratio of the medians.
+            (
+                &[("write_paired_ratio", "0.849"), ("write_ratio", "0.91")],
+                SW,
+                "**no**",
+            ),
+            (
+                &[("read_paired_ratio", "0.850"), ("read_ratio", "0.80")],
+                SR,
+                "yes",
+            ),
+            // On the boundaries: equal medians are met, and intervals that
+            // end on equality reach it.
+            (&[("write_ours_vs_default_paired", "1.000")], W, "yes"),
+            (
+                &[
+                    ("read_ours_vs_default_paired", "0.990"),
+                    ("read_ours_vs_default_paired_hi", "1.000"),
+                ],
+                R,
+                ns,
+            ),
+            (&[("mem_idle_pss_diff_kb", "0")], M, "yes"),
+            (
+                &[
+                    ("mem_idle_pss_diff_kb", "30"),
+                    ("mem_idle_pss_diff_lo_kb", "0"),
+                ],
+                M,
+                ns,
+            ),
+            // Nothing measured.
+            (&[], W, "?"),
+        ];
+        for (pairs, start, want) in cases {
+            let line = row(&render(pairs), start);
+            assert_eq!(verdict(&line), *want, "{pairs:?}: {line}");
+        }
+        // The intervals and the malloc-setting control are shown.
+        let m = row(
+            &render(&[
+                ("mem_idle_pss_diff_lo_kb", "-20"),
+                ("mem_idle_pss_diff_hi_kb", "240"),
+                ("mem_idle_tuned_pss_diff_kb", "24"),
+                ("mem_idle_tuned_pss_diff_lo_kb", "-97"),
+                ("mem_idle_tuned_pss_diff_hi_kb", "198"),
+            ]),
+            M,
         );
-        // On the boundaries: equal medians are met, intervals that end on
-        // equality reach it, and 0.85 itself meets the target.
-        let md = render(&[
-            ("write_ours_vs_default_paired", "1.000"),
-            ("read_ours_vs_default_paired", "0.990"),
-            ("read_ours_vs_default_paired_hi", "1.000"),
-            ("mem_idle_pss_diff_kb", "0"),
-            ("write_paired_ratio", "0.850"),
-        ]);
-        let w = row(&md, "| our smb.conf vs Debian's default, SMB write");
-        let r = row(&md, "| our smb.conf vs Debian's default, SMB read");
-        assert_eq!(verdict(&w), "yes", "{w}");
-        assert_eq!(verdict(&r), super::NOT_SHOWN, "{r}");
-        let m = row(&md, "| idle memory of the smbd process tree");
-        assert_eq!(verdict(&m), "yes", "{m}");
-        assert_eq!(verdict(&row(&md, "| SMB write, ")), "yes");
-        let md = render(&[
-            ("mem_idle_pss_diff_kb", "30"),
-            ("mem_idle_pss_diff_lo_kb", "0"),
-        ]);
-        let m = row(&md, "| idle memory of the smbd process tree");
-        assert_eq!(verdict(&m), super::NOT_SHOWN, "{m}");
-        // The malloc-setting control is shown.
-        let md = render(&[
-            ("mem_idle_tuned_pss_diff_kb", "24"),
-            ("mem_idle_tuned_pss_diff_lo_kb", "-97"),
-            ("mem_idle_tuned_pss_diff_hi_kb", "198"),
-        ]);
-        let m = row(&md, "| idle memory of the smbd process tree");
+        assert!(m.contains("interval -20…240 KiB"), "{m}");
         assert!(m.contains("median 24 KiB, interval -97…198 KiB"), "{m}");
-        let w = row(&md, "| our smb.conf vs Debian's default, SMB write");
-        assert_eq!(verdict(&w), "?", "{w}");
     }
 
     #[test]
