@@ -83,7 +83,7 @@ pub const SMBD_DROP_IN_MASK: &str = "/etc/systemd/system/smbd.service.d/10-pve-s
 /// the drop-in is installed and not masked, `pid_dir/smbd.pid` names a
 /// live smbd (under `proc`, normally `/proc`; not a zombie), and that smbd
 /// either has no `GLIBC_TUNABLES` at all or has a value an older version of
-/// the drop-in set ([`OLDER_SMBD_MALLOC_TUNABLES`]). An smbd with any other
+/// the drop-in set (`OLDER_SMBD_MALLOC_TUNABLES`). An smbd with any other
 /// `GLIBC_TUNABLES`, an administrator's own, is left alone. `None` when
 /// anything cannot be read.
 pub fn smbd_without_drop_in(
