@@ -878,13 +878,24 @@ fn render_gateway(f: &BTreeMap<String, String>) -> String {
     // round, "not shown" when higher by less than the run can tell (the
     // interval reaches 0); the A/A control shows how far two equal smbds
     // differ in this run.
+    // A round-by-round PSS difference: its median, interval (`coverage`
+    // names it) and rounds.
+    let pss_diff = |key: &str, coverage: &str| {
+        format!(
+            "median {} KiB, {coverage}interval {}…{} KiB (rounds: {})",
+            s(&format!("{key}_kb")),
+            s(&format!("{key}_lo_kb")),
+            s(&format!("{key}_hi_kb")),
+            s(&format!("{key}_runs")),
+        )
+    };
     let mem_verdict = no_worse(
         n("mem_idle_pss_diff_kb").map(|m| m <= 0.0),
         n("mem_idle_pss_diff_lo_kb").map(|l| l <= 0.0),
     );
     let _ = writeln!(
         md,
-        "| idle memory of the smbd process tree, no client: {} rounds, each restarting four smbds side by side (ours; Debian's default; Debian's default again, the A/A control; Debian's default with our malloc setting; balanced start order; the Debian-default ones from a copy of our smbd's state files) and taking the median of 5 samples a second apart; PSS (RSS; USS = private pages), processes, median of the rounds | ours: {} ({}; {}), {} | Debian's default smb.conf: {} ({}; {}), {} | ours − default, PSS, round by round: median {} KiB, {} % interval {}…{} KiB (rounds: {}); A/A control (default again − default): median {} KiB, interval {}…{} KiB (rounds: {}); our malloc setting alone (Debian's default started with it − without): median {} KiB, interval {}…{} KiB (rounds: {}); {} (PSS ratio); {} (USS) | ours ≤ default | {} | {cmd} |",
+        "| idle memory of the smbd process tree, no client: {} rounds, each restarting four smbds side by side (ours; Debian's default; Debian's default again, the A/A control; Debian's default with our malloc setting; balanced start order; the Debian-default ones from a copy of our smbd's state files) and taking the median of 5 samples a second apart; PSS (RSS; USS = private pages), processes, median of the rounds | ours: {} ({}; {}), {} | Debian's default smb.conf: {} ({}; {}), {} | ours − default, PSS, round by round: {}; A/A control (default again − default): {}; our malloc setting alone (Debian's default started with it − without): {}; {} (PSS ratio); {} (USS) | ours ≤ default | {} | {cmd} |",
         s("mem_rounds"),
         mib("mem_idle_ours_pss_kb"),
         mib("mem_idle_ours_rss_kb"),
@@ -894,19 +905,9 @@ fn render_gateway(f: &BTreeMap<String, String>) -> String {
         mib("mem_idle_default_rss_kb"),
         mib("mem_idle_default_uss_kb"),
         s("mem_idle_default_procs"),
-        s("mem_idle_pss_diff_kb"),
-        s("mem_ci_coverage"),
-        s("mem_idle_pss_diff_lo_kb"),
-        s("mem_idle_pss_diff_hi_kb"),
-        s("mem_idle_pss_diff_runs"),
-        s("mem_idle_aa_pss_diff_kb"),
-        s("mem_idle_aa_pss_diff_lo_kb"),
-        s("mem_idle_aa_pss_diff_hi_kb"),
-        s("mem_idle_aa_pss_diff_runs"),
-        s("mem_idle_tuned_pss_diff_kb"),
-        s("mem_idle_tuned_pss_diff_lo_kb"),
-        s("mem_idle_tuned_pss_diff_hi_kb"),
-        s("mem_idle_tuned_pss_diff_runs"),
+        pss_diff("mem_idle_pss_diff", &format!("{} % ", s("mem_ci_coverage"))),
+        pss_diff("mem_idle_aa_pss_diff", ""),
+        pss_diff("mem_idle_tuned_pss_diff", ""),
         ratio("mem_idle_ours_pss_kb", "mem_idle_default_pss_kb"),
         ratio("mem_idle_ours_uss_kb", "mem_idle_default_uss_kb"),
         mem_verdict,

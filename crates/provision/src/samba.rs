@@ -50,13 +50,13 @@ pub const INCLUDE_MARKER: &str =
 /// faults for 256 MiB read or written (its first buffers; the count does
 /// not grow with the size), against 49,720 for 256 MiB read with glibc's
 /// defaults and 9,500–42,000 for 256 MiB written with the mmap threshold
-/// alone (a 17 or 24 MiB trim threshold
-/// still gave 11,100 now and then); cold reads from a zfs-fuse dataset
-/// 2–8 % faster in interleaved A/Bs (BENCHMARKS.md). The cost: a
-/// connection (smbd runs one process per TCP connection) that moved large
-/// files keeps typically about 16 MiB of freed buffers until it closes
-/// (the trim threshold lets up to 32 MiB stay at the heap's top) (glibc's defaults: about 1.5 MiB; the mmap threshold
-/// alone: the same in 7 of 9 tries).
+/// alone (a 17 or 24 MiB trim threshold still gave 11,100 now and then);
+/// cold reads from a zfs-fuse dataset 2–8 % faster in interleaved A/Bs
+/// (BENCHMARKS.md). The cost: a connection (smbd runs one process per TCP
+/// connection) that moved large files keeps typically about 16 MiB of
+/// freed buffers until it closes, and the trim threshold lets up to 32 MiB
+/// stay at the heap's top (glibc's defaults: about 1.5 MiB; the mmap
+/// threshold alone: the same 16 MiB in 7 of 9 tries).
 /// A share container has 128 MB and may hold many idle connections, so
 /// LXC mode keeps glibc's defaults.
 pub const SMBD_MALLOC_TUNABLES: &str =

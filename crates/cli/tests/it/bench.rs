@@ -488,9 +488,10 @@ struct DebianSmbd {
 
 impl DebianSmbd {
     /// Writes the config under `dir` (serving `share_path` as [`TP`] to
-    /// alice), adds alice to its passdb and starts smbd in the sandbox's
-    /// mount namespace (which has alice in its private /etc).
-    fn start(
+    /// alice) and adds alice to its passdb; [`DebianSmbd::launch`] starts
+    /// smbd in the sandbox's mount namespace (which has alice in its
+    /// private /etc).
+    fn configure(
         sb: &GatewaySandbox,
         dir: &Path,
         share_path: &Path,
@@ -552,14 +553,12 @@ impl DebianSmbd {
         let mut pw = sb.ns_command("smbpasswd");
         pw.arg("-c").arg(&conf).args(["-s", "-a", "alice"]);
         ok(&feed(pw, format!("{PW}\n{PW}\n").as_bytes()));
-        let smbd = DebianSmbd {
+        DebianSmbd {
             pidfile: dir.join("pid/smbd.pid"),
             conf,
             port,
             tunables,
-        };
-        smbd.launch(sb);
-        smbd
+        }
     }
 
     /// Starts smbd and waits until it accepts connections.
@@ -719,16 +718,16 @@ fn bench_gateway() {
         serde_json::from_str(&ok(&sb.run(&["show", TP, "--output-format", "json"]))).unwrap();
     let ds = PathBuf::from(show["path"].as_str().expect("path in show"));
     assert!(ds.starts_with(pool.mnt()), "{}", ds.display());
-    // Our smbd has served the create (testparm, reload-config) since it
-    // started; the memory rounds below start it afresh, as they do the
-    // Debian-default ones, to compare configuration against configuration.
     // ... and by the Debian-default smbd, three times for the memory
     // figures: the second one, configured alike, is the A/A control that
     // shows how far two equal smbds differ in this run; the third one runs
     // with our malloc setting, to tell what the setting costs an idle smbd.
-    let debian = DebianSmbd::start(&sb, &sb.base().join("debian"), &ds, None);
-    let debian2 = DebianSmbd::start(&sb, &sb.base().join("debian2"), &ds, None);
-    let debian_tuned = DebianSmbd::start(
+    // The memory rounds below start them, and start our smbd afresh (it has
+    // served the create: testparm, reload-config), to compare configuration
+    // against configuration; they leave all of them running.
+    let debian = DebianSmbd::configure(&sb, &sb.base().join("debian"), &ds, None);
+    let debian2 = DebianSmbd::configure(&sb, &sb.base().join("debian2"), &ds, None);
+    let debian_tuned = DebianSmbd::configure(
         &sb,
         &sb.base().join("debian-tuned"),
         &ds,
