@@ -752,7 +752,7 @@ printf 'pve-smbgateway\\n' > /etc/hostname
 
 /// The version of the template recipe: a template built by another
 /// recipe is rebuilt.
-pub const TEMPLATE_VERSION: u32 = 6;
+pub const TEMPLATE_VERSION: u32 = 7;
 
 /// The init of a plain-LXC share container (unless it needs systemd for
 /// DHCP), a script of the template ([`SMBD_INIT_SCRIPT`]).

@@ -38,5 +38,7 @@ pub mod params;
 
 pub use diag::{Diagnostic, Severity, Span};
 pub use document::{is_global_name, section_key, Document, EditError, Line, LineKind};
-pub use emit::{EmitError, Encryption, GatewayConf, GatewayShare, ShareSecurity, Signing};
+pub use emit::{
+    EmitError, Encryption, GatewayConf, GatewayShare, ShareSecurity, Signing, GENCACHE_HASH_SIZE,
+};
 pub use load::{CanonicalOptions, Config, Loader, NoIncludes, Service};

@@ -401,6 +401,54 @@ fn tree_mem(root: i32) -> Mem {
     m
 }
 
+/// Where an idle smbd's PSS is, by the parts two configurations can differ
+/// in: the tdb files whose size or use the configuration sets
+/// (gencache.tdb: `gencache:hash_size`; smbprofile.tdb: `smbd profiling
+/// level`), the other tdb files, anonymous memory (heap, stacks) and
+/// everything else (smbd's binary and libraries, locale files).
+const MEM_PARTS: [&str; 5] = [
+    "gencache.tdb",
+    "smbprofile.tdb",
+    "other tdb files",
+    "anonymous",
+    "binaries and libraries",
+];
+
+/// PSS (KiB) summed over `root`'s process tree, by [`MEM_PARTS`].
+fn tree_pss_parts(root: i32) -> [u64; 5] {
+    let mut parts = [0; 5];
+    for pid in tree(root) {
+        let Ok(s) = std::fs::read_to_string(format!("/proc/{pid}/smaps")) else {
+            continue;
+        };
+        let mut part = 0;
+        for l in s.lines() {
+            let mut it = l.split_whitespace();
+            let Some(first) = it.next() else {
+                continue;
+            };
+            if first == "Pss:" {
+                parts[part] += it.next().and_then(|v| v.parse().ok()).unwrap_or(0);
+            } else if !first.ends_with(':') && first.contains('-') {
+                // A mapping's header: range perms offset dev inode [path].
+                let path = it.nth(4).unwrap_or("");
+                part = if path.ends_with("/gencache.tdb") {
+                    0
+                } else if path.ends_with("/smbprofile.tdb") {
+                    1
+                } else if path.ends_with(".tdb") {
+                    2
+                } else if path.is_empty() || path.starts_with('[') {
+                    3
+                } else {
+                    4
+                };
+            }
+        }
+    }
+    parts
+}
+
 /// The median of each figure over `samples` (of one process tree).
 fn median_mem(samples: &[Mem]) -> Mem {
     let med = |f: fn(&Mem) -> u64| median(samples.iter().map(|m| f(m) as f64).collect()) as u64;
@@ -587,14 +635,26 @@ impl DebianSmbd {
     /// with a copy of `from`'s, so that two smbds compared start from the
     /// same files: smbd maps its tdb files and what it touches of them
     /// counts as its memory, which depends on their history (a passdb
-    /// written twice touches more pages), not on the configuration. Only
-    /// while both are stopped.
+    /// written twice touches more pages), not on the configuration. Except
+    /// gencache.tdb, whose size the configuration that creates it sets
+    /// (`gencache:hash_size`): each smbd keeps its own, created by its own
+    /// first start. Only while both are stopped.
     fn copy_state_from(&self, from: &Path) {
         let dir = self.conf.parent().expect("config in a directory");
+        let gencache = dir.join("lock/gencache.tdb");
+        let kept = dir.join("gencache.tdb.own");
+        if gencache.exists() {
+            std::fs::rename(&gencache, &kept).unwrap();
+        }
         for sub in ["lock", "state", "private", "cache"] {
             let dst = dir.join(sub);
             std::fs::remove_dir_all(&dst).unwrap();
             copy_files(&from.join(sub), &dst);
+        }
+        if kept.exists() {
+            std::fs::rename(&kept, &gencache).unwrap();
+        } else {
+            let _ = std::fs::remove_file(&gencache);
         }
     }
 
@@ -743,6 +803,7 @@ fn bench_gateway() {
     eprintln!("bench_gateway: idle memory ({MEM_ROUNDS} rounds of fresh starts)");
     // Ours, then the Debian-default ones in the order of `debs`.
     let mut rounds: [Vec<Mem>; 4] = Default::default();
+    let mut part_diffs: [Vec<f64>; 5] = Default::default();
     for round in 0..MEM_ROUNDS {
         sb.stop_smbd();
         for d in debs {
@@ -777,6 +838,11 @@ fn bench_gateway() {
         for (r, s) in rounds.iter_mut().zip(&samples) {
             r.push(median_mem(s));
         }
+        // Where ours and Debian's default differ, once per round.
+        let (ours, deb) = (tree_pss_parts(pids[0]), tree_pss_parts(pids[1]));
+        for (d, (o, b)) in part_diffs.iter_mut().zip(ours.iter().zip(&deb)) {
+            d.push(*o as f64 - *b as f64);
+        }
     }
     let ours_pid = sb.smbd_pid().expect("our smbd runs");
     let deb_pid = debian.pid().expect("Debian-default smbd runs");
@@ -805,6 +871,12 @@ fn bench_gateway() {
         set(&mut kv, "mem_ci_coverage", format!("{:.1}", cover * 100.0));
     }
     set(&mut kv, "mem_rounds", MEM_ROUNDS.to_string());
+    let parts: Vec<String> = MEM_PARTS
+        .iter()
+        .zip(&part_diffs)
+        .map(|(name, d)| format!("{name} {:+.0}", median(d.clone())))
+        .collect();
+    set(&mut kv, "mem_idle_pss_diff_parts", parts.join(", "));
     {
         // With the other two Debian-default smbds still running, as when
         // idle.

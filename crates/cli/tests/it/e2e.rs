@@ -618,6 +618,61 @@ fn children(pid: i32) -> Vec<String> {
         .collect()
 }
 
+/// The private smbd's gencache.tdb has the generated configuration's hash
+/// size (`gencache:hash_size`, an option Samba reads from its source, not
+/// from its manual): a misspelt option would leave Samba's 10,000 chains,
+/// whose robust mutexes smbd writes when it starts (about 390 KiB of its
+/// resident memory). The file is the main smbd's: its resident part of it
+/// is measured.
+#[test]
+fn private_smbd_creates_a_small_gencache() {
+    let Some(sb) = sandbox("private_smbd_creates_a_small_gencache") else {
+        return;
+    };
+    // `user list` prepares Samba: the private smbd starts and creates its
+    // state, gencache.tdb among it.
+    ok(&sb.run(&["user", "list"]));
+    let smbd = sb.smbd_pid().expect("the private smbd runs");
+    let path = sb.samba_dir().join("lock/gencache.tdb");
+    let header = std::fs::read(&path).unwrap();
+    // struct tdb_header: 32 bytes of magic, then version and hash_size
+    // (native byte order).
+    assert!(header.starts_with(b"TDB file\n"), "{}", path.display());
+    let word = |at: usize| u32::from_ne_bytes(header[at..at + 4].try_into().unwrap());
+    assert_eq!(
+        word(36),
+        smbconf::GENCACHE_HASH_SIZE,
+        "hash chains of {}",
+        path.display()
+    );
+    // What of it smbd keeps resident: the hash chains' mutexes and the
+    // first pages (Samba's default size: 444 KiB, measured).
+    let smaps = std::fs::read_to_string(format!("/proc/{smbd}/smaps")).unwrap();
+    let mut resident_kb = 0;
+    let mut in_gencache = false;
+    for line in smaps.lines() {
+        if line
+            .split_whitespace()
+            .next()
+            .is_some_and(|f| f.contains('-') && !f.ends_with(':'))
+        {
+            in_gencache = line.ends_with("/gencache.tdb");
+        } else if let (true, Some(kb)) = (in_gencache, line.strip_prefix("Rss:")) {
+            resident_kb += kb
+                .trim()
+                .trim_end_matches(" kB")
+                .trim()
+                .parse::<u64>()
+                .unwrap();
+        }
+    }
+    eprintln!("gencache.tdb: {resident_kb} KiB resident in smbd {smbd}");
+    assert!(
+        (1..=150).contains(&resident_kb),
+        "smbd {smbd} keeps {resident_kb} KiB of gencache.tdb resident"
+    );
+}
+
 /// The private smbd runs with `SMBD_MALLOC_TUNABLES`: a connection reuses
 /// its 8 MiB read and write buffers instead of faulting fresh pages in for
 /// every request. With glibc's defaults the connection's smbd takes
