@@ -83,12 +83,13 @@
 //!    and a third one started with our malloc setting (what the setting
 //!    alone costs an idle smbd), side by side in a balanced start order
 //!    ([`START_ORDER`]), the Debian-default ones from a copy of our smbd's
-//!    state files (smbd maps its tdbs, and the pages
-//!    it touches depend on their history), and take the median of 5
-//!    samples a second apart (PSS shares library pages among every process
-//!    mapping them, so it moves when other smbds start or stop); judged
-//!    like throughput, on the rounds' PSS differences. Then with one idle
-//!    connected client each.
+//!    state files (smbd maps its tdbs, and the pages it touches depend on
+//!    their history) except gencache.tdb (its creator's configuration sets
+//!    its size), and take the median of 5 samples a second apart (PSS
+//!    shares library pages among every process mapping them, so it moves
+//!    when other smbds start or stop); judged like throughput, on the
+//!    rounds' PSS differences, which are also split by part
+//!    ([`MEM_PARTS`]). Then with one idle connected client each.
 //!
 //! Investigated when the throughput ratios came out below 0.85 (manual
 //! A/B on the same zfs-fuse setup, interleaved, one smbd with one share

@@ -619,8 +619,8 @@ fn children(pid: i32) -> Vec<String> {
 }
 
 /// The private smbd's gencache.tdb has the generated configuration's hash
-/// size (`gencache:hash_size`, an option Samba reads from its source, not
-/// from its manual): a misspelt option would leave Samba's 10,000 chains,
+/// size (`gencache:hash_size`, an option of Samba's source that its manual
+/// does not list): a misspelt option would leave Samba's 10,000 chains,
 /// whose robust mutexes smbd writes when it starts (about 390 KiB of its
 /// resident memory). The file is the main smbd's: its resident part of it
 /// is measured.
