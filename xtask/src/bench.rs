@@ -874,10 +874,6 @@ fn render_gateway(f: &BTreeMap<String, String>) -> String {
         s("read_warm_local_mb_s"),
         s("read_warm_ratio"),
     );
-    // As for throughput: yes when ours is lower or equal in the typical
-    // round, "not shown" when higher by less than the run can tell (the
-    // interval reaches 0); the A/A control shows how far two equal smbds
-    // differ in this run.
     // A round-by-round PSS difference: its median, interval (`coverage`
     // names it) and rounds.
     let pss_diff = |key: &str, coverage: &str| {
@@ -889,6 +885,10 @@ fn render_gateway(f: &BTreeMap<String, String>) -> String {
             s(&format!("{key}_runs")),
         )
     };
+    // As for throughput: yes when ours is lower or equal in the typical
+    // round, "not shown" when higher by less than the run can tell (the
+    // interval reaches 0); the A/A control shows how far two equal smbds
+    // differ in this run.
     let mem_verdict = no_worse(
         n("mem_idle_pss_diff_kb").map(|m| m <= 0.0),
         n("mem_idle_pss_diff_lo_kb").map(|l| l <= 0.0),

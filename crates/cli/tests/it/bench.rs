@@ -132,7 +132,7 @@ use smbgw_core::spec::{ShareId, VolumeRef};
 use testkit::sandbox::{feed, free_port, kill_matching, GatewaySandbox};
 use testkit::ZfsPool;
 
-use crate::{bin, ok, proc_stat, sandbox, text};
+use crate::{bin, ok, proc_stat, sandbox, smaps_field, text};
 
 const PW: &str = "Alice-pw-1";
 /// The share every smbd serves for the throughput and memory figures.
@@ -419,32 +419,19 @@ const MEM_PARTS: [&str; 5] = [
 fn tree_pss_parts(root: i32) -> [u64; 5] {
     let mut parts = [0; 5];
     for pid in tree(root) {
-        let Ok(s) = std::fs::read_to_string(format!("/proc/{pid}/smaps")) else {
-            continue;
-        };
-        let mut part = 0;
-        for l in s.lines() {
-            let mut it = l.split_whitespace();
-            let Some(first) = it.next() else {
-                continue;
+        for (path, kb) in smaps_field(pid, "Pss") {
+            let part = if path.ends_with("/gencache.tdb") {
+                0
+            } else if path.ends_with("/smbprofile.tdb") {
+                1
+            } else if path.ends_with(".tdb") {
+                2
+            } else if path.is_empty() || path.starts_with('[') {
+                3
+            } else {
+                4
             };
-            if first == "Pss:" {
-                parts[part] += it.next().and_then(|v| v.parse().ok()).unwrap_or(0);
-            } else if !first.ends_with(':') && first.contains('-') {
-                // A mapping's header: range perms offset dev inode [path].
-                let path = it.nth(4).unwrap_or("");
-                part = if path.ends_with("/gencache.tdb") {
-                    0
-                } else if path.ends_with("/smbprofile.tdb") {
-                    1
-                } else if path.ends_with(".tdb") {
-                    2
-                } else if path.is_empty() || path.starts_with('[') {
-                    3
-                } else {
-                    4
-                };
-            }
+            parts[part] += kb;
         }
     }
     parts

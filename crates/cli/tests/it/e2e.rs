@@ -647,25 +647,11 @@ fn private_smbd_creates_a_small_gencache() {
     );
     // What of it smbd keeps resident: the hash chains' mutexes and the
     // first pages (Samba's default size: 444 KiB, measured).
-    let smaps = std::fs::read_to_string(format!("/proc/{smbd}/smaps")).unwrap();
-    let mut resident_kb = 0;
-    let mut in_gencache = false;
-    for line in smaps.lines() {
-        if line
-            .split_whitespace()
-            .next()
-            .is_some_and(|f| f.contains('-') && !f.ends_with(':'))
-        {
-            in_gencache = line.ends_with("/gencache.tdb");
-        } else if let (true, Some(kb)) = (in_gencache, line.strip_prefix("Rss:")) {
-            resident_kb += kb
-                .trim()
-                .trim_end_matches(" kB")
-                .trim()
-                .parse::<u64>()
-                .unwrap();
-        }
-    }
+    let resident_kb: u64 = crate::smaps_field(smbd, "Rss")
+        .into_iter()
+        .filter(|(path, _)| path.ends_with("/gencache.tdb"))
+        .map(|(_, kb)| kb)
+        .sum();
     eprintln!("gencache.tdb: {resident_kb} KiB resident in smbd {smbd}");
     assert!(
         (1..=150).contains(&resident_kb),

@@ -62,6 +62,32 @@ pub fn proc_stat(pid: i32) -> Vec<u64> {
         .unwrap_or_default()
 }
 
+/// One figure (`field`: `Rss`, `Pss`, ...; in KiB) of each of process
+/// `pid`'s mappings (`/proc/PID/smaps`), with the mapping's path: empty for
+/// anonymous memory, `[heap]`, `[stack]` and the like for the kernel's
+/// names. Empty when the process is gone.
+pub fn smaps_field(pid: i32, field: &str) -> Vec<(String, u64)> {
+    let smaps = std::fs::read_to_string(format!("/proc/{pid}/smaps")).unwrap_or_default();
+    let mut out: Vec<(String, u64)> = Vec::new();
+    for line in smaps.lines() {
+        let mut it = line.split_whitespace();
+        let Some(first) = it.next() else {
+            continue;
+        };
+        if first.ends_with(':') {
+            if first.strip_suffix(':') == Some(field) {
+                if let Some(last) = out.last_mut() {
+                    last.1 += it.next().and_then(|v| v.parse().ok()).unwrap_or(0);
+                }
+            }
+        } else if first.contains('-') {
+            // A mapping's header: range perms offset dev inode [path].
+            out.push((it.nth(4).unwrap_or("").to_owned(), 0));
+        }
+    }
+    out
+}
+
 /// Bytes as text.
 pub fn text(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()

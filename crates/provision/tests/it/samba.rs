@@ -226,6 +226,7 @@ fn an_smbd_started_before_the_drop_in_is_named_until_it_restarts() {
             "LANG=C\0GLIBC_TUNABLES={}\0",
             SMBD_MALLOC_TUNABLES.replace(':', "\0")
         ),
+        format!("LANG=C\0GLIBC_TUNABLES={SMBD_MALLOC_TUNABLES}\0PATH=/bin\0"),
     ] {
         std::fs::write(proc.join("4242/environ"), block).unwrap();
         assert_eq!(check(), None);
@@ -238,18 +239,12 @@ fn an_smbd_started_before_the_drop_in_is_named_until_it_restarts() {
             SMBD_MALLOC_TUNABLES.replace(':', "\0")
         ),
         "GLIBC_TUNABLES=glibc.malloc.mmap_threshold=33554432\0".to_owned(),
+        "GLIBC_TUNABLES=glibc.malloc.arena_max=2\0".to_owned(),
         "GLIBC_TUNABLES=\0PATH=/bin\0".to_owned(),
     ] {
         std::fs::write(proc.join("4242/environ"), own).unwrap();
         assert_eq!(check(), None);
     }
-    // The same value unsplit (a glibc that leaves it alone).
-    std::fs::write(
-        proc.join("4242/environ"),
-        format!("LANG=C\0GLIBC_TUNABLES={SMBD_MALLOC_TUNABLES}\0PATH=/bin\0"),
-    )
-    .unwrap();
-    assert_eq!(check(), None);
     // Running under an older version of the drop-in (the mmap threshold
     // alone): named until it restarts, also as the last entry.
     std::fs::write(
@@ -264,13 +259,7 @@ fn an_smbd_started_before_the_drop_in_is_named_until_it_restarts() {
     )
     .unwrap();
     assert_eq!(check(), Some(4242));
-    // An administrator's own tunables are theirs.
-    std::fs::write(
-        proc.join("4242/environ"),
-        b"GLIBC_TUNABLES=glibc.malloc.arena_max=2\0",
-    )
-    .unwrap();
-    assert_eq!(check(), None);
+    // No GLIBC_TUNABLES at all again.
     std::fs::write(proc.join("4242/environ"), b"LANG=C\0").unwrap();
     assert_eq!(check(), Some(4242));
     // Masked, or the pid file names another process, or no smbd runs.
