@@ -59,8 +59,11 @@ const APT_PACKAGES: &[&str] = &[
     "xfsprogs",
     "procps",
     "iproute2",
-    // CTDB's 10.interface event script (the failover test).
+    // CTDB's 10.interface event script (the failover test): iptables, and
+    // ethtool for the link check (only a Recommends of ctdb; without it
+    // every node stays unhealthy).
     "iptables",
+    "ethtool",
     // The storage plugin's tests, the package and its install test.
     "perl",
     "libffi-platypus-perl",

@@ -22,8 +22,16 @@ pub enum CtdbCommand {
     /// Write this node's CTDB files (ctdb.conf, nodes, public_addresses,
     /// ctdb.tunables, an event script that re-announces held addresses),
     /// the clustered Samba globals (smb-cluster.conf, to include from
-    /// smb.conf) and a systemd drop-in for ctdb.service.
+    /// smb.conf) and systemd drop-ins for ctdb.service and smbd.service.
     Render(Box<RenderArgs>),
+    /// Wait until this node's ctdbd has finished its first recovery, so
+    /// that a clustered smbd can start (the smbd.service drop-in runs it
+    /// before smbd); exit 8 after --timeout seconds.
+    WaitReady {
+        /// Seconds to wait.
+        #[arg(long, default_value_t = 80)]
+        timeout: u64,
+    },
     /// The quorum cluster lock helper; ctdbd runs it
     /// (`cluster lock = !/usr/bin/pve-smbgateway ctdb lock-helper FILE`).
     LockHelper {
@@ -86,6 +94,9 @@ pub struct RenderArgs {
     /// Directory for the ctdb.service drop-in (`none` to skip).
     #[arg(long, default_value = "/etc/systemd/system/ctdb.service.d")]
     systemd_dropin: PathBuf,
+    /// Directory for the smbd.service drop-in (`none` to skip).
+    #[arg(long, default_value = "/etc/systemd/system/smbd.service.d")]
+    smbd_dropin: PathBuf,
 }
 
 /// The drop-in: when ctdbd dies without releasing its floating addresses,
@@ -98,6 +109,29 @@ ExecStopPost=/etc/ctdb/ctdb-crash-cleanup.sh
 Restart=on-failure
 RestartSec=5
 ";
+
+/// The smbd.service drop-in (`helper` is this program's path). A
+/// clustered smbd exits at once when its node's ctdbd is not running or
+/// has not finished its first recovery: at boot, where smbd.service and
+/// ctdb.service start side by side, and whenever ctdbd restarts. So smbd
+/// starts after ctdb, waits until the node is ready (at most 80 s, inside
+/// systemd's default start timeout of 90 s) and is started again when it
+/// exits.
+pub fn smbd_dropin(helper: &Path) -> String {
+    format!(
+        "\
+# Managed by pve-smbgateway: changes are overwritten.
+# Clustered smbd needs this node's ctdbd up and recovered.
+[Unit]
+After=ctdb.service
+[Service]
+ExecStartPre={} ctdb wait-ready --timeout 80
+Restart=on-failure
+RestartSec=5
+",
+        helper.display()
+    )
+}
 
 fn check_netbios_name(name: &str) -> Result<()> {
     if name.is_empty()
@@ -184,6 +218,15 @@ fn render(args: &RenderArgs) -> Result<ExitCode, Failure> {
             0o644,
         )?;
     }
+    if args.smbd_dropin != Path::new("none") {
+        std::fs::create_dir_all(&args.smbd_dropin)
+            .with_context(|| format!("cannot create {}", args.smbd_dropin.display()))?;
+        write_atomic(
+            &args.smbd_dropin.join("pve-smbgateway.conf"),
+            &smbd_dropin(&helper),
+            0o644,
+        )?;
+    }
     for w in &files.warnings {
         eprintln!("pve-smbgateway: warning: {w}");
     }
@@ -193,6 +236,17 @@ fn render(args: &RenderArgs) -> Result<ExitCode, Failure> {
 pub fn run(cmd: CtdbCommand) -> Result<ExitCode, Failure> {
     match cmd {
         CtdbCommand::Render(args) => render(&args),
+        CtdbCommand::WaitReady { timeout } => {
+            let r = RealRunner::with_timeout(Duration::from_secs(5));
+            match ha::ctdb::wait_ready(&r, Duration::from_secs(timeout), Duration::from_millis(500))
+            {
+                Ok(_) => Ok(ExitCode::SUCCESS),
+                Err(e) => Err(Failure {
+                    code: exit::NOT_SERVED,
+                    error: e.into(),
+                }),
+            }
+        }
         CtdbCommand::LockHelper {
             file,
             poll_ms,

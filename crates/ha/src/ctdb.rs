@@ -31,7 +31,9 @@ use std::fmt;
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
+use std::time::{Duration, Instant};
 
+use runner::{Cmd, Runner};
 use smbconf::ctdb::{
     ClusterLock, CtdbConfBuilder, LogLevel, LogLocation, NodeEntry, NodesFile, PublicAddress,
     PublicAddressesFile, TunablesFile,
@@ -619,6 +621,41 @@ pub fn samba_globals(netbios_name: &str) -> Vec<(&'static str, String)> {
     ]
 }
 
+/// Waits until this node's ctdbd has finished its first recovery, that is
+/// until `ctdb runstate startup running` succeeds, asking every `pause`.
+///
+/// A clustered smbd (`clustering = yes`) started before that exits at once
+/// (it refuses a node that is not yet connected and active, and it cannot
+/// start without ctdbd at all), and nothing starts it again; at boot,
+/// smbd.service and ctdb.service start side by side. CTDB's own
+/// 50.samba script starts smbd from the same point (the `startup` event).
+/// Returns how long it waited; after `within`, what ctdb last said.
+pub fn wait_ready<R: Runner + ?Sized>(
+    r: &R,
+    within: Duration,
+    pause: Duration,
+) -> Result<Duration, CtdbSpecError> {
+    let t0 = Instant::now();
+    let cmd = Cmd::new("ctdb").args(["runstate", "startup", "running"]);
+    loop {
+        let last = match r.run(&cmd) {
+            Ok(_) => return Ok(t0.elapsed()),
+            Err(runner::RunError::Failed { stdout, stderr, .. }) => {
+                let text = format!("{} {}", stdout.trim(), stderr.trim());
+                text.trim().to_string()
+            }
+            Err(e) => e.to_string(),
+        };
+        if t0.elapsed() + pause > within {
+            return Err(CtdbSpecError::Cluster(format!(
+                "this node's ctdbd has not finished its first recovery after {within:?} (ctdb runstate: {last}); \
+                 check `ctdb status` and that ctdb.service runs"
+            )));
+        }
+        std::thread::sleep(pause);
+    }
+}
+
 /// One node as `ctdb -X status` reports it.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct NodeState {
@@ -942,5 +979,40 @@ mod tests {
             ]
         );
         assert!(parse_ips("|Public IP|Node|\n|nope|1|\n").is_err());
+    }
+
+    #[test]
+    fn wait_ready_asks_runstate_until_the_first_recovery_is_done() {
+        use runner::{RecordingRunner, Reply};
+        let r = RecordingRunner::new();
+        r.push_reply(Reply::fail(1, "connect() failed, errno=2"));
+        r.push_reply(Reply::fail(
+            1,
+            "CTDB not in required run state (got FIRST_RECOVERY)",
+        ));
+        r.push_reply(Reply::ok("STARTUP\n"));
+        let p = Duration::from_millis(1);
+        wait_ready(&r, Duration::from_secs(5), p).unwrap();
+        let cmds = r.commands();
+        assert_eq!(cmds.len(), 3);
+        assert_eq!(cmds[0].to_string(), "ctdb runstate startup running");
+        assert!(r.unused_replies().is_empty());
+
+        // Never ready: the error says how long and what ctdb last said.
+        let r = RecordingRunner::new();
+        for _ in 0..100 {
+            r.push_reply(Reply::fail(
+                1,
+                "CTDB not in required run state (got FIRST_RECOVERY)",
+            ));
+        }
+        let e = wait_ready(&r, Duration::from_millis(30), Duration::from_millis(10))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("after 30ms"), "{e}");
+        assert!(e.contains("got FIRST_RECOVERY"), "{e}");
+        assert!(e.contains("ctdb status"), "{e}");
+        let asked = r.commands().len();
+        assert!((2..=4).contains(&asked), "{asked}");
     }
 }

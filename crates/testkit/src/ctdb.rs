@@ -10,10 +10,11 @@
 //! `/var/lib/ctdb` and a tmpfs on `/run`:
 //! `ctdbd -i`, followed when it exits by CTDB's `ctdb-crash-cleanup.sh`
 //! (what the product's systemd drop-in for ctdb.service does with
-//! `ExecStopPost=`), and, once ctdbd answers, `smbd -F` with
-//! `clustering = yes`. Nothing on
-//! the host changes; dropping the cluster kills every process in the
-//! namespaces, deletes them and removes the directory.
+//! `ExecStopPost=`), and `smbd -F` with `clustering = yes`, started once
+//! the node's ctdbd is ready and again whenever it exits (what the
+//! product's smbd.service drop-in does). Nothing on the host changes;
+//! dropping the cluster kills every process in the namespaces, deletes
+//! them and removes the directory.
 
 use std::fs;
 use std::net::IpAddr;
@@ -31,6 +32,7 @@ pub const CTDB_TOOLS: &[&str] = &[
     "ip",
     "nsenter",
     "iptables",
+    "ethtool",
 ];
 
 /// The floating address clients use.
@@ -46,6 +48,11 @@ pub struct CtdbCluster {
     prefix: String,
     /// The directory all nodes serve as share `data` (the clustered storage).
     pub shared: PathBuf,
+    /// A shell command that succeeds once a node's ctdbd is ready for
+    /// smbd; each node starts smbd after it, and again after it whenever
+    /// smbd exits (what systemd does with the product's smbd.service
+    /// drop-in). Default: `ctdb runstate startup running`.
+    pub smbd_gate: String,
 }
 
 /// Runs `ip ARGS`, failing the test when it fails.
@@ -90,6 +97,7 @@ impl CtdbCluster {
             nodes,
             prefix,
             shared,
+            smbd_gate: "ctdb runstate startup running".into(),
         };
         let sw = c.ns("sw");
         ip(&["netns", "add", &sw]);
@@ -205,8 +213,9 @@ impl CtdbCluster {
         fs::write(etc.join("samba/smb.conf"), conf).expect("smb.conf");
     }
 
-    /// Starts node `i`: ctdbd (then the crash clean-up when it exits) and
-    /// smbd, in the node's namespaces.
+    /// Starts node `i`: ctdbd (then the crash clean-up when it exits) and,
+    /// each time [`smbd_gate`](Self::smbd_gate) passes, smbd, in the
+    /// node's namespaces.
     pub fn start_node(&self, i: usize) {
         let b = self.node_dir(i);
         let script = format!(
@@ -215,9 +224,14 @@ impl CtdbCluster {
              ( (/usr/sbin/ctdbd -i; echo \"ctdbd exited ($?), running ctdb-crash-cleanup.sh\"; \
                 CTDB_BASE=/etc/ctdb /etc/ctdb/ctdb-crash-cleanup.sh; echo \"clean-up done ($?)\") 2>&1 \
                | perl -MTime::HiRes=time -ne '$|=1; printf \"%.3f %s\", time, $_' ) & \
-             i=0; until ctdb pnn >/dev/null 2>&1 || [ $i -ge 600 ]; do sleep 0.1; i=$((i+1)); done; \
-             exec /usr/sbin/smbd -F --no-process-group",
-            b = b.display()
+             while :; do \
+               until {gate} >/dev/null 2>&1; do sleep 0.2; done; \
+               /usr/sbin/smbd -F --no-process-group; rc=$?; \
+               echo \"$(date +%s.%3N) smbd exited ($rc); starting it again once ctdbd is ready\"; \
+               sleep 1; \
+             done",
+            b = b.display(),
+            gate = self.smbd_gate,
         );
         let log = fs::OpenOptions::new()
             .create(true)
@@ -356,8 +370,8 @@ impl CtdbCluster {
             .map(|n| n.iter().filter(|n| n.ok()).count())
             .unwrap_or(0);
         let holders = self.vip_holders();
-        // Every node's smbd runs too (smbd started before its ctdbd was
-        // up would have exited).
+        // Every node's smbd runs too (it exits when its ctdbd goes away and
+        // is started again once the gate passes).
         let smbd: Vec<usize> = (1..=self.nodes)
             .filter(|i| {
                 self.pids(*i).iter().any(|p| {
@@ -378,16 +392,28 @@ impl CtdbCluster {
     pub fn logs_tail(&self) -> String {
         let mut s = String::new();
         for i in 1..=self.nodes {
-            let text =
-                fs::read_to_string(self.node_dir(i).join("log/node.log")).unwrap_or_default();
-            let lines: Vec<&str> = text.lines().collect();
-            s.push_str(&format!("--- node {i} ---\n"));
-            for l in &lines[lines.len().saturating_sub(25)..] {
-                s.push_str(l);
-                s.push('\n');
+            for (log, n) in [("node.log", 25), ("smbd.log", 12)] {
+                let text =
+                    fs::read_to_string(self.node_dir(i).join("log").join(log)).unwrap_or_default();
+                let lines: Vec<&str> = text.lines().collect();
+                s.push_str(&format!("--- node {i}: {log} ---\n"));
+                for l in &lines[lines.len().saturating_sub(n)..] {
+                    s.push_str(l);
+                    s.push('\n');
+                }
             }
         }
         s
+    }
+
+    /// The lines in node `i`'s log that say its smbd exited.
+    pub fn smbd_exits(&self, i: usize) -> Vec<String> {
+        fs::read_to_string(self.node_dir(i).join("log/node.log"))
+            .unwrap_or_default()
+            .lines()
+            .filter(|l| l.contains(" smbd exited ("))
+            .map(str::to_string)
+            .collect()
     }
 
     /// The current leader (1-based), as node `asking` sees it.

@@ -132,6 +132,8 @@ fn ctdb_render_writes_every_file_and_refuses_bad_input() {
             .args(["--node", "10.0.0.2", "--vip", "10.0.0.100/24@vmbr1"])
             .args(["--systemd-dropin"])
             .arg(dir.path().join("dropin"))
+            .arg("--smbd-dropin")
+            .arg(dir.path().join("smbd-dropin"))
             .arg("--out")
             .arg(&out)
             .args(extra)
@@ -153,6 +155,17 @@ fn ctdb_render_writes_every_file_and_refuses_bad_input() {
     }
     let dropin = std::fs::read_to_string(dir.path().join("dropin/pve-smbgateway.conf")).unwrap();
     assert!(dropin.contains("ExecStopPost=/etc/ctdb/ctdb-crash-cleanup.sh"));
+    // smbd waits for this node's ctdbd, with this program.
+    let smbd = std::fs::read_to_string(dir.path().join("smbd-dropin/pve-smbgateway.conf")).unwrap();
+    assert!(smbd.contains("After=ctdb.service"), "{smbd}");
+    assert!(
+        smbd.contains(&format!(
+            "ExecStartPre={} ctdb wait-ready --timeout 80\n",
+            bin().display()
+        )),
+        "{smbd}"
+    );
+    assert!(smbd.contains("Restart=on-failure"), "{smbd}");
 
     for (extra, needle) in [
         (&["--lock", "none"][..], "--i-accept-split-brain"),
@@ -211,12 +224,12 @@ fn failover_after_ctdbd_crash_and_link_loss_five_times() {
     if !testkit::require(
         "failover_after_ctdbd_crash_and_link_loss_five_times",
         CTDB_TOOLS,
-        "apt-get install -y ctdb samba smbclient iptables",
+        "apt-get install -y ctdb samba smbclient iptables ethtool",
     ) {
         return;
     }
     let bin = bin();
-    let cluster = CtdbCluster::new(3, &|i, dir, shared| {
+    let mut cluster = CtdbCluster::new(3, &|i, dir, shared| {
         let out = Command::new(&bin)
             .args(["ctdb", "render", "--nodes", "10.99.0.1,10.99.0.2,10.99.0.3"])
             .arg("--node")
@@ -226,13 +239,16 @@ fn failover_after_ctdbd_crash_and_link_loss_five_times() {
             .arg("--lock")
             .arg(format!("quorum:{}/.ctdb.lock", shared.display()))
             .args(["--log", "file:/var/lib/ctdb/ctdbd.log"])
-            .args(["--systemd-dropin", "none"])
+            .args(["--systemd-dropin", "none", "--smbd-dropin", "none"])
             .arg("--out")
             .arg(dir)
             .output()
             .unwrap();
         crate::ok(&out);
     });
+    // smbd starts when the product's readiness check passes, as the
+    // smbd.service drop-in `ctdb render` writes has it.
+    cluster.smbd_gate = format!("{} ctdb wait-ready --timeout 5", bin.display());
     for i in 1..=3 {
         cluster.start_node(i);
     }
@@ -413,6 +429,14 @@ fn failover_after_ctdbd_crash_and_link_loss_five_times() {
             "after the last repair, reads succeeded only after {:?}",
             t.elapsed()
         );
+    }
+    // A crashed ctdbd takes its node's smbd with it; any other exit is
+    // worth a look (the node logs say when; smbd.log says why).
+    for i in 1..=3 {
+        let exits = cluster.smbd_exits(i);
+        if !exits.is_empty() {
+            eprintln!("node {i}: smbd exited {} times: {exits:?}", exits.len());
+        }
     }
     // `key=value` figures for `cargo xtask bench ha`.
     let report = |kind: &str, v: &[(Duration, bool)]| {
