@@ -35,6 +35,11 @@ mod www;
 /// Debian packages the tests use.
 const APT_PACKAGES: &[&str] = &[
     "samba",
+    // Recommends of samba, which --no-install-recommends leaves out: the
+    // VFS modules (full_audit for audited shares) and the AD DC's ldb
+    // modules (samba-tool domain provision).
+    "samba-vfs-modules",
+    "samba-dsdb-modules",
     "smbclient",
     "winbind",
     // Active Directory tests: a Samba AD DC (samba, samba-ad-provision,
