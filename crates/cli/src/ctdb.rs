@@ -111,17 +111,17 @@ RestartSec=5
 ";
 
 /// The smbd.service drop-in (`helper` is this program's path). A
-/// clustered smbd exits at once when its node's ctdbd is not running or
-/// has not finished its first recovery: at boot, where smbd.service and
-/// ctdb.service start side by side, and whenever ctdbd restarts. So smbd
-/// starts after ctdb, waits until the node is ready (at most 80 s, inside
-/// systemd's default start timeout of 90 s) and is started again when it
-/// exits.
+/// clustered smbd exits (status 1) when it cannot reach its node's ctdbd
+/// and whenever that ctdbd goes away (observed), and nothing starts it
+/// again: Debian's smbd.service has no `Restart=` and starts side by side
+/// with ctdb.service at boot. So smbd starts after ctdb, waits until the
+/// node has finished its first recovery (at most 80 s, inside systemd's
+/// default start timeout of 90 s) and is started again when it exits.
 pub fn smbd_dropin(helper: &Path) -> String {
     format!(
         "\
 # Managed by pve-smbgateway: changes are overwritten.
-# Clustered smbd needs this node's ctdbd up and recovered.
+# Clustered smbd needs this node's ctdbd running and recovered.
 [Unit]
 After=ctdb.service
 [Service]

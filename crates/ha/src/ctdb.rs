@@ -624,11 +624,11 @@ pub fn samba_globals(netbios_name: &str) -> Vec<(&'static str, String)> {
 /// Waits until this node's ctdbd has finished its first recovery, that is
 /// until `ctdb runstate startup running` succeeds, asking every `pause`.
 ///
-/// A clustered smbd (`clustering = yes`) started before that exits at once
-/// (it refuses a node that is not yet connected and active, and it cannot
-/// start without ctdbd at all), and nothing starts it again; at boot,
-/// smbd.service and ctdb.service start side by side. CTDB's own
-/// 50.samba script starts smbd from the same point (the `startup` event).
+/// A clustered smbd (`clustering = yes`) exits when it cannot reach its
+/// node's ctdbd (observed: "clustering=yes but ctdbd connect failed") and,
+/// by Samba's `ctdbd_conn.c`, when its node is not active; at boot,
+/// smbd.service and ctdb.service start side by side. CTDB's own 50.samba
+/// script starts smbd from this same point (the `startup` event).
 /// Returns how long it waited; after `within`, what ctdb last said.
 pub fn wait_ready<R: Runner + ?Sized>(
     r: &R,
