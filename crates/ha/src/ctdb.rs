@@ -1012,7 +1012,9 @@ mod tests {
         assert!(e.contains("after 30ms"), "{e}");
         assert!(e.contains("got FIRST_RECOVERY"), "{e}");
         assert!(e.contains("ctdb status"), "{e}");
+        // Asked at 0, 10, 20 and 30 ms at most (once, when the machine
+        // stalls the first ask past 20 ms).
         let asked = r.commands().len();
-        assert!((2..=4).contains(&asked), "{asked}");
+        assert!((1..=4).contains(&asked), "{asked}");
     }
 }
