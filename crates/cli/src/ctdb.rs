@@ -209,23 +209,15 @@ fn render(args: &RenderArgs) -> Result<ExitCode, Failure> {
         std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     }
     write_atomic(&script, ha::ctdb::ANNOUNCE_SCRIPT, 0o755)?;
-    if args.systemd_dropin != Path::new("none") {
-        std::fs::create_dir_all(&args.systemd_dropin)
-            .with_context(|| format!("cannot create {}", args.systemd_dropin.display()))?;
-        write_atomic(
-            &args.systemd_dropin.join("pve-smbgateway.conf"),
-            SYSTEMD_DROPIN,
-            0o644,
-        )?;
-    }
-    if args.smbd_dropin != Path::new("none") {
-        std::fs::create_dir_all(&args.smbd_dropin)
-            .with_context(|| format!("cannot create {}", args.smbd_dropin.display()))?;
-        write_atomic(
-            &args.smbd_dropin.join("pve-smbgateway.conf"),
-            &smbd_dropin(&helper),
-            0o644,
-        )?;
+    for (dir, text) in [
+        (&args.systemd_dropin, SYSTEMD_DROPIN.to_string()),
+        (&args.smbd_dropin, smbd_dropin(&helper)),
+    ] {
+        if dir != Path::new("none") {
+            std::fs::create_dir_all(dir)
+                .with_context(|| format!("cannot create {}", dir.display()))?;
+            write_atomic(&dir.join("pve-smbgateway.conf"), &text, 0o644)?;
+        }
     }
     for w in &files.warnings {
         eprintln!("pve-smbgateway: warning: {w}");

@@ -35,6 +35,9 @@ pub const CTDB_TOOLS: &[&str] = &[
     "ethtool",
 ];
 
+/// What a node's log says when its smbd exits (then its exit status).
+const SMBD_EXITED: &str = "smbd exited (";
+
 /// The floating address clients use.
 pub const VIP: &str = "10.99.0.100";
 
@@ -227,7 +230,7 @@ impl CtdbCluster {
              while :; do \
                until {gate} >/dev/null 2>&1; do sleep 0.2; done; \
                /usr/sbin/smbd -F --no-process-group; rc=$?; \
-               echo \"$(date +%s.%3N) smbd exited ($rc); starting it again once ctdbd is ready\"; \
+               echo \"$(date +%s.%3N) {SMBD_EXITED}$rc); starting it again once ctdbd is ready\"; \
                sleep 1; \
              done",
             b = b.display(),
@@ -411,7 +414,7 @@ impl CtdbCluster {
         fs::read_to_string(self.node_dir(i).join("log/node.log"))
             .unwrap_or_default()
             .lines()
-            .filter(|l| l.contains(" smbd exited ("))
+            .filter(|l| l.contains(&format!(" {SMBD_EXITED}")))
             .map(str::to_string)
             .collect()
     }
